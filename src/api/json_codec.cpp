@@ -39,14 +39,18 @@ class Obj {
  public:
   Obj(const json& j, std::string path) : j_(j), path_(std::move(path)) {}
 
-  bool has(const char* key) const { return j_.contains(key) && !j_.at(key).is_null(); }
+  bool has(const char* key) const {
+    const std::string k = lower(key);
+    return j_.contains(k) && !j_.at(k).is_null();
+  }
+  const json& at(const char* key) const { return j_.at(lower(key)); }
 
   Result<std::string> str(const char* key, bool required = false) const {
     if (!has(key)) {
       if (required) return bad(path_ + key + " is required");
       return std::string();
     }
-    const auto& v = j_.at(key);
+    const auto& v = at(key);
     if (!v.is_string()) return bad(path_ + key + ": expected a string, got " + std::string(v.type_name()));
     return v.get<std::string>();
   }
@@ -56,7 +60,7 @@ class Obj {
       if (required) return bad(path_ + key + " is required");
       return int64_t{0};
     }
-    const auto& v = j_.at(key);
+    const auto& v = at(key);
     if (!v.is_number_integer() && !v.is_number_unsigned()) {
       return bad(path_ + key + ": expected an integer, got " + std::string(v.type_name()));
     }
@@ -71,7 +75,7 @@ class Obj {
 
   Result<bool> boolean(const char* key) const {
     if (!has(key)) return false;
-    const auto& v = j_.at(key);
+    const auto& v = at(key);
     if (!v.is_boolean()) return bad(path_ + key + ": expected true or false, got " + std::string(v.type_name()));
     return v.get<bool>();
   }
@@ -89,7 +93,7 @@ class Obj {
 
   Result<const json*> array(const char* key) const {
     if (!has(key)) return static_cast<const json*>(nullptr);
-    const auto& v = j_.at(key);
+    const auto& v = at(key);
     if (!v.is_array()) return bad(path_ + key + ": expected a list, got " + std::string(v.type_name()));
     return &v;
   }
@@ -112,12 +116,12 @@ Result<lb::RuleSpec> ruleFromJson(const json& root) {
   }
   Obj sa(root.at("servicearguments"), "serviceArguments.");
   lb::RuleSpec r;
-  FLB_ASSIGN_OR_RETURN(r.key.external_ip, sa.ip("externalip", true));
-  FLB_ASSIGN_OR_RETURN(Ip4 priv, sa.ip("privateip", false));
+  FLB_ASSIGN_OR_RETURN(r.key.external_ip, sa.ip("externalIP", true));
+  FLB_ASSIGN_OR_RETURN(Ip4 priv, sa.ip("privateIP", false));
   if (!priv.isUnspecified()) r.private_ip = priv;
   FLB_ASSIGN_OR_RETURN(int64_t port, sa.num("port", 1, 65535, true));
   r.key.port = static_cast<uint16_t>(port);
-  FLB_ASSIGN_OR_RETURN(int64_t port_max, sa.num("portmax", 0, 65535));
+  FLB_ASSIGN_OR_RETURN(int64_t port_max, sa.num("portMax", 0, 65535));
   if (port_max != 0 && port_max != port) return bad("serviceArguments.portMax: port ranges are not supported");
   FLB_ASSIGN_OR_RETURN(std::string proto, sa.str("protocol"));
   if (proto.empty()) proto = "tcp";
@@ -139,17 +143,17 @@ Result<lb::RuleSpec> ruleFromJson(const json& root) {
   r.mode = static_cast<lb::LbMode>(mode);
   FLB_ASSIGN_OR_RETURN(r.bgp, sa.boolean("bgp"));
   FLB_ASSIGN_OR_RETURN(r.monitor, sa.boolean("monitor"));
-  FLB_ASSIGN_OR_RETURN(r.probe.type, sa.str("probetype"));
+  FLB_ASSIGN_OR_RETURN(r.probe.type, sa.str("probeType"));
   r.probe.type = lower(r.probe.type);
-  FLB_ASSIGN_OR_RETURN(int64_t pport, sa.num("probeport", 0, 65535));
+  FLB_ASSIGN_OR_RETURN(int64_t pport, sa.num("probePort", 0, 65535));
   r.probe.port = static_cast<uint16_t>(pport);
-  FLB_ASSIGN_OR_RETURN(r.probe.request, sa.str("probereq"));
-  FLB_ASSIGN_OR_RETURN(r.probe.response, sa.str("proberesp"));
-  FLB_ASSIGN_OR_RETURN(int64_t pto, sa.num("probetimeout", 0, 86400));
+  FLB_ASSIGN_OR_RETURN(r.probe.request, sa.str("probeReq"));
+  FLB_ASSIGN_OR_RETURN(r.probe.response, sa.str("probeResp"));
+  FLB_ASSIGN_OR_RETURN(int64_t pto, sa.num("probeTimeout", 0, 86400));
   r.probe.interval_s = static_cast<uint32_t>(pto);
-  FLB_ASSIGN_OR_RETURN(int64_t pret, sa.num("proberetries", 0, 100));
+  FLB_ASSIGN_OR_RETURN(int64_t pret, sa.num("probeRetries", 0, 100));
   r.probe.retries = static_cast<uint32_t>(pret);
-  FLB_ASSIGN_OR_RETURN(int64_t ito, sa.num("inactivetimeout", 0, 86400));
+  FLB_ASSIGN_OR_RETURN(int64_t ito, sa.num("inactiveTimeOut", 0, 86400));
   r.inactive_timeout_s = static_cast<uint32_t>(ito);
   FLB_ASSIGN_OR_RETURN(r.managed, sa.boolean("managed"));
   FLB_ASSIGN_OR_RETURN(r.name, sa.str("name"));
@@ -179,16 +183,16 @@ Result<lb::RuleSpec> ruleFromJson(const json& root) {
     if (!e.is_object()) return bad(path.substr(0, path.size() - 1) + " must be an object");
     Obj eo(e, path);
     lb::Endpoint ep;
-    FLB_ASSIGN_OR_RETURN(ep.ip, eo.ip("endpointip", true));
-    FLB_ASSIGN_OR_RETURN(int64_t tp, eo.num("targetport", 1, 65535, true));
+    FLB_ASSIGN_OR_RETURN(ep.ip, eo.ip("endpointIP", true));
+    FLB_ASSIGN_OR_RETURN(int64_t tp, eo.num("targetPort", 1, 65535, true));
     ep.target_port = static_cast<uint16_t>(tp);
     FLB_ASSIGN_OR_RETURN(int64_t w, eo.num("weight", 0, 255));
     ep.weight = static_cast<uint8_t>(eo.has("weight") ? w : 1);
     r.endpoints.push_back(ep);
   }
-  FLB_ASSIGN_OR_RETURN(const json* sec, top.array("secondaryips"));
+  FLB_ASSIGN_OR_RETURN(const json* sec, top.array("secondaryIPs"));
   if (sec != nullptr && !sec->empty()) return bad("secondaryIPs (SCTP multihoming) are not supported");
-  FLB_ASSIGN_OR_RETURN(const json* srcs, top.array("allowedsources"));
+  FLB_ASSIGN_OR_RETURN(const json* srcs, top.array("allowedSources"));
   if (srcs != nullptr && !srcs->empty()) {
     return bad("allowedSources (source allow-lists) are not supported yet; the rule was not created");
   }
@@ -257,7 +261,7 @@ Result<std::vector<lb::StoredRule>> parseRuleFile(std::string_view text) {
     const auto& r = (*rules)[i];
     if (!r.is_object()) return bad("rules[" + std::to_string(i) + "] must be an object");
     Obj ro(r, "rules[" + std::to_string(i) + "].");
-    FLB_ASSIGN_OR_RETURN(int64_t id, ro.num("ruleid", 0, FLB_MAX_RULES - 1, true));
+    FLB_ASSIGN_OR_RETURN(int64_t id, ro.num("ruleId", 0, FLB_MAX_RULES - 1, true));
     auto spec = ruleFromJson(r);
     if (!spec) return spec.error().wrap("rules[" + std::to_string(i) + "]");
     out.push_back(lb::StoredRule{static_cast<uint32_t>(id), *spec});
@@ -357,23 +361,23 @@ Result<lb::ProbeConfig> parseEndpointEntry(std::string_view body) {
   FLB_ASSIGN_OR_RETURN(json root, parseObject(body, "endpoint request"));
   Obj o(root, "");
   lb::ProbeConfig c;
-  FLB_ASSIGN_OR_RETURN(c.key.ip, o.ip("hostname", true));
-  FLB_ASSIGN_OR_RETURN(c.key.type, o.str("probetype"));
+  FLB_ASSIGN_OR_RETURN(c.key.ip, o.ip("hostName", true));
+  FLB_ASSIGN_OR_RETURN(c.key.type, o.str("probeType"));
   c.key.type = lower(c.key.type);
   if (c.key.type.empty()) c.key.type = "ping";
   if (c.key.type != "tcp" && c.key.type != "udp" && c.key.type != "http" && c.key.type != "https" &&
       c.key.type != "ping") {
     return bad("probeType '" + c.key.type + "' is not supported (tcp, udp, http, https, ping)");
   }
-  FLB_ASSIGN_OR_RETURN(int64_t port, o.num("probeport", 0, 65535));
+  FLB_ASSIGN_OR_RETURN(int64_t port, o.num("probePort", 0, 65535));
   c.key.port = static_cast<uint16_t>(port);
   if (c.key.type != "ping" && c.key.port == 0) return bad("probePort is required for probeType " + c.key.type);
   if (c.key.type == "ping" && c.key.port != 0) return bad("probePort must be 0 for probeType ping");
-  FLB_ASSIGN_OR_RETURN(c.request, o.str("probereq"));
-  FLB_ASSIGN_OR_RETURN(c.response, o.str("proberesp"));
-  FLB_ASSIGN_OR_RETURN(int64_t dur, o.num("probeduration", 0, 86400));
+  FLB_ASSIGN_OR_RETURN(c.request, o.str("probeReq"));
+  FLB_ASSIGN_OR_RETURN(c.response, o.str("probeResp"));
+  FLB_ASSIGN_OR_RETURN(int64_t dur, o.num("probeDuration", 0, 86400));
   c.interval_s = dur ? static_cast<uint32_t>(dur) : lb::kDefaultProbeIntervalS;
-  FLB_ASSIGN_OR_RETURN(int64_t ret, o.num("inactiveretries", 0, 100));
+  FLB_ASSIGN_OR_RETURN(int64_t ret, o.num("inactiveReTries", 0, 100));
   c.retries = ret ? static_cast<uint32_t>(ret) : lb::kDefaultProbeRetries;
   return c;
 }
