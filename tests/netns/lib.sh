@@ -1,0 +1,174 @@
+# Shared helpers for netns tests (bash). Source it, then call `netns_init <name>`.
+# Safety (docs/TESTBED rules): everything lives in namespaces named "$FLB_PFX-*" created here;
+# nothing is added to the root namespace; cleanup runs on every exit path (trap) and kills only the
+# PIDs this test started.
+set -euo pipefail
+
+FLOATLB_BUILD=${FLOATLB_BUILD:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build}
+FLOATLB_SRC=${FLOATLB_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+BIN=$FLOATLB_BUILD/bin
+PASSED=0
+FAILED=0
+_PIDS=()
+_NSES=()
+
+skip() { echo "SKIP: $*"; exit 77; }
+log() { echo "[$(date +%H:%M:%S.%3N)] $*"; }
+pass() { PASSED=$((PASSED + 1)); log "PASS: $*"; }
+fail() { FAILED=$((FAILED + 1)); log "FAIL: $*"; }
+check() { # check "description" command...
+  local what=$1; shift
+  if "$@"; then pass "$what"; else fail "$what"; fi
+}
+
+netns_init() {
+  [ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces, eBPF)"
+  command -v ip >/dev/null || skip "iproute2 missing"
+  FLB_PFX="flb$$${1:+-$1}"
+  FLB_PFX=${FLB_PFX:0:12}
+  WORK=$(mktemp -d "/tmp/$FLB_PFX.XXXX")
+  trap netns_cleanup EXIT
+  # One bpffs for this test, mounted outside /sys: `ip netns exec` remounts /sys in a private
+  # mount namespace, but this mount stays visible there, so pinned maps survive daemon restarts.
+  mkdir -p "$WORK/bpffs"
+  mount -t bpf bpf "$WORK/bpffs"
+  trap 'exit 130' INT TERM
+}
+
+netns_cleanup() {
+  local rc=$?
+  set +e
+  for pid in "${_PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+  for pid in "${_PIDS[@]}"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null
+  done
+  for ns in "${_NSES[@]}"; do ip netns del "$ns" 2>/dev/null; done
+  umount "$WORK/bpffs" 2>/dev/null
+  if [ -n "${FLB_KEEP_WORK:-}" ] || [ $rc -ne 0 ] || [ $FAILED -ne 0 ]; then
+    echo "logs kept in $WORK"
+    for f in "$WORK"/*.log; do [ -f "$f" ] && { echo "---- $f (tail)"; tail -n 30 "$f"; }; done
+  else
+    rm -rf "$WORK"
+  fi
+  echo "$PASSED passed, $FAILED failed"
+  if [ $rc -eq 0 ] && [ $FAILED -ne 0 ]; then exit 1; fi
+  exit $rc
+}
+
+ns() { echo "$FLB_PFX-$1"; }
+in_ns() { local n=$1; shift; ip netns exec "$(ns "$n")" "$@"; }
+
+mkns() {
+  local n; n=$(ns "$1")
+  ip netns add "$n"
+  _NSES+=("$n")
+  ip -n "$n" link set lo up
+  ip netns exec "$n" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
+}
+
+# mkbridge SWITCH_NS BRIDGE
+mkbridge() { ip -n "$(ns "$1")" link add "$2" type bridge; ip -n "$(ns "$1")" link set "$2" up; }
+
+# plug SWITCH_NS BRIDGE HOST_NS IFNAME ADDR/LEN [MAC]: a veth from a bridge to a host namespace.
+plug() {
+  local sw=$1 br=$2 host=$3 ifn=$4 addr=$5 mac=${6:-}
+  local peer="v${host:0:6}${ifn}"
+  peer=${peer:0:15}
+  ip -n "$(ns "$sw")" link add "$peer" type veth peer name "$ifn" netns "$(ns "$host")"
+  ip -n "$(ns "$sw")" link set "$peer" master "$br" up
+  [ -n "$mac" ] && ip -n "$(ns "$host")" link set "$ifn" address "$mac"
+  ip -n "$(ns "$host")" addr add "$addr" dev "$ifn"
+  ip -n "$(ns "$host")" link set "$ifn" up
+}
+
+# bg NAME LOGFILE command...: start a background process, remember its PID for cleanup.
+bg() {
+  local name=$1 logf=$2; shift 2
+  "$@" >"$logf" 2>&1 &
+  local pid=$!
+  _PIDS+=("$pid")
+  eval "PID_$name=$pid"
+}
+
+# wait_until SECONDS command...: poll a condition every 50 ms until it holds or the deadline passes.
+wait_until() {
+  local deadline=$(( $(date +%s%N) + ${1%.*} * 1000000000 )); shift
+  while [ "$(date +%s%N)" -lt $deadline ]; do
+    "$@" >/dev/null 2>&1 && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
+# start_nginx NS NAME: nginx on :80 answering "NAME" on /, the client address on /whoami and a
+# 20 MB file at /big (rate-limited per request so a download lasts a few seconds).
+start_nginx() {
+  local n=$1 name=$2 dir="$WORK/nginx-$2"
+  mkdir -p "$dir/logs" "$dir/html"
+  head -c 20000000 /dev/zero > "$dir/html/big"
+  cat > "$dir/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $dir/nginx.pid;
+error_log $dir/logs/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $dir/tmp;
+  proxy_temp_path $dir/tmp;
+  fastcgi_temp_path $dir/tmp;
+  uwsgi_temp_path $dir/tmp;
+  scgi_temp_path $dir/tmp;
+  keepalive_requests 100000;
+  server {
+    listen 80 reuseport;
+    location = / { return 200 "$name\n"; }
+    location = /whoami { return 200 "\$remote_addr\n"; }
+    location = /big { root $dir/html; limit_rate 4m; }
+  }
+}
+CONF
+  bg "nginx_$name" "$WORK/nginx-$name.log" ip netns exec "$(ns "$n")" nginx -c "$dir/nginx.conf" -p "$dir" -e "$dir/logs/error.log"
+  wait_until 5 in_ns "$n" sh -c "exec 3<>/dev/tcp/127.0.0.1/80" || { fail "nginx $name did not start"; return 1; }
+}
+
+# start_floatlb NS NAME [flags...]: the daemon with a private config dir and bpffs pin dir.
+start_floatlb() {
+  local n=$1 name=$2; shift 2
+  mkdir -p "$WORK/$name-config"
+  bg "floatlb_$name" "$WORK/floatlb-$name.log" ip netns exec "$(ns "$n")" \
+    "$BIN/floatlb" --config-path="$WORK/$name-config" --bpf-pin-dir="$WORK/bpffs/$name" "$@"
+  wait_until 10 in_ns "$n" curl -sf -m 1 http://127.0.0.1:11111/netlox/v1 || { fail "floatlb $name did not come up"; return 1; }
+}
+
+floatctl_in() { local n=$1; shift; in_ns "$n" "$BIN/floatctl" "$@"; }
+ctl() { floatctl_in lb "$@"; }  # floatctl against the daemon in namespace "lb"
+
+# topo_single: client -- [front bridge] -- lb -- [back bridge] -- b1 b2 b3 (nginx on :80).
+#   client 198.18.1.10/24 (default via lb 198.18.1.1), lb eth0 198.18.1.1/24 eth1 192.168.218.1/24,
+#   backends 192.168.218.11-13/24 (default via lb). VIPs are taken from 198.18.0.0/24: routed to
+#   the LB by the client's default route and never configured as an address anywhere.
+VIP=198.18.0.100
+CLIENT_IP=198.18.1.10
+LB_BACK_IP=192.168.218.1
+B_IPS=(192.168.218.11 192.168.218.12 192.168.218.13)
+topo_single() {
+  mkns sw; mkns client; mkns lb; mkns b1; mkns b2; mkns b3
+  mkbridge sw brf; mkbridge sw brb
+  plug sw brf client eth0 $CLIENT_IP/24
+  plug sw brf lb eth0 198.18.1.1/24
+  plug sw brb lb eth1 $LB_BACK_IP/24
+  local i=0
+  for b in b1 b2 b3; do
+    plug sw brb $b eth0 ${B_IPS[$i]}/24
+    ip -n "$(ns $b)" route add default via $LB_BACK_IP
+    i=$((i + 1))
+  done
+  ip -n "$(ns client)" route add default via 198.18.1.1
+  in_ns lb sysctl -qw net.ipv4.ip_forward=1
+  for b in b1 b2 b3; do start_nginx $b $b; done
+}
+
+# http_get PATH [curl args...]: one request from the client to the VIP on a fresh connection.
+http_get() { local url=$1; shift; in_ns client curl -s --max-time 3 -H 'Connection: close' "$@" "http://$url"; }
