@@ -37,22 +37,25 @@ function(floatlb_bpf_object)
     add_custom_command(OUTPUT ${vmlinux}
       COMMAND ${CMAKE_COMMAND} -E make_directory ${out_dir}
       COMMAND sh -c "bpftool btf dump file /sys/kernel/btf/vmlinux format c > ${vmlinux}"
-      COMMENT "Generating vmlinux.h from the running kernel's BTF")
+      COMMENT "Generating vmlinux.h from the running kernel's BTF"
+      VERBATIM)
     add_custom_target(floatlb_vmlinux_h DEPENDS ${vmlinux})
   endif()
   set(obj ${out_dir}/${B_NAME}.bpf.o)
   set(skel ${out_dir}/${B_NAME}.skel.h)
   add_custom_command(OUTPUT ${obj}
-    COMMAND clang -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror
+    COMMAND clang -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror
             -I${out_dir} -I${CMAKE_SOURCE_DIR}/bpf/include
             -c ${CMAKE_CURRENT_SOURCE_DIR}/${B_SOURCE} -o ${obj}
     COMMAND llvm-strip -g ${obj}
     DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/${B_SOURCE} ${B_DEPENDS} ${vmlinux}
-    COMMENT "BPF ${B_NAME}.bpf.o")
+    COMMENT "BPF ${B_NAME}.bpf.o"
+    VERBATIM)
   add_custom_command(OUTPUT ${skel}
     COMMAND sh -c "bpftool gen skeleton ${obj} name ${B_NAME} > ${skel}"
     DEPENDS ${obj}
-    COMMENT "BPF skeleton ${B_NAME}.skel.h")
+    COMMENT "BPF skeleton ${B_NAME}.skel.h"
+    VERBATIM)
   add_custom_target(${B_NAME}_skel_gen DEPENDS ${skel})
   add_library(${B_NAME}_skel INTERFACE)
   add_dependencies(${B_NAME}_skel ${B_NAME}_skel_gen)

@@ -1,0 +1,285 @@
+#include "dataplane/libbpf_datapath.h"
+
+#include <net/if.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "common/log.h"
+#include "dataplane/aging.h"
+
+namespace floatlb::dataplane {
+namespace {
+
+constexpr unsigned long kBpfFsMagic = 0xcafe4a11;
+constexpr uint32_t kTcHandle = 1;
+constexpr uint32_t kTcPriority = 1;
+constexpr const char* kProgName = "flb_ingress";
+
+Error sysError(const std::string& what, int err) {
+  return makeError(ErrorCode::kIo, what + ": " + std::strerror(err < 0 ? -err : err));
+}
+
+Status ensureBpffs(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return makeError(ErrorCode::kIo, "mkdir " + dir + ": " + ec.message());
+  struct statfs st {};
+  if (statfs(dir.c_str(), &st) != 0) return sysError("statfs " + dir, errno);
+  if (static_cast<unsigned long>(st.f_type) == kBpfFsMagic) return okStatus();
+  if (mount("bpf", dir.c_str(), "bpf", 0, "mode=0700") != 0) return sysError("mount bpffs on " + dir, errno);
+  FLB_INFO("dataplane", "mounted bpffs on {}", dir);
+  return okStatus();
+}
+
+Result<std::vector<std::string>> allInterfaces() {
+  if_nameindex* list = if_nameindex();
+  if (list == nullptr) return sysError("if_nameindex", errno);
+  std::vector<std::string> names;
+  for (if_nameindex* i = list; i->if_index != 0 && i->if_name != nullptr; ++i) {
+    if (std::strcmp(i->if_name, "lo") != 0) names.emplace_back(i->if_name);
+  }
+  if_freenameindex(list);
+  return names;
+}
+
+bpf_tc_hook ingressHook(int ifindex) {
+  bpf_tc_hook hook{};
+  hook.sz = sizeof(hook);
+  hook.ifindex = ifindex;
+  hook.attach_point = BPF_TC_INGRESS;
+  return hook;
+}
+
+bpf_tc_opts ourFilter() {
+  bpf_tc_opts o{};
+  o.sz = sizeof(o);
+  o.handle = kTcHandle;
+  o.priority = kTcPriority;
+  return o;
+}
+
+// Is the tc filter (handle 1, prio 1) on ifindex a floatlb program (any load of it)?
+bool hasOurFilter(int ifindex) {
+  bpf_tc_hook hook = ingressHook(ifindex);
+  bpf_tc_opts q = ourFilter();
+  if (bpf_tc_query(&hook, &q) != 0 || q.prog_id == 0) return false;
+  int fd = bpf_prog_get_fd_by_id(q.prog_id);
+  if (fd < 0) return false;
+  bpf_prog_info info{};
+  uint32_t len = sizeof(info);
+  bool ours = bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && std::strcmp(info.name, kProgName) == 0;
+  close(fd);
+  return ours;
+}
+
+int onEvent(void* ctx, void* data, size_t size) {
+  const auto* sink = *static_cast<const std::function<void(const flb_ct_event&)>**>(ctx);
+  if (size < sizeof(flb_ct_event) || sink == nullptr || !*sink) return 0;
+  flb_ct_event ev;
+  std::memcpy(&ev, data, sizeof ev);
+  (*sink)(ev);
+  return 0;
+}
+
+}  // namespace
+
+LibbpfDatapath::LibbpfDatapath(std::unique_ptr<BpfSkeleton> skel) : skel_(std::move(skel)) {}
+
+LibbpfDatapath::~LibbpfDatapath() {
+  if (rb_ != nullptr) ring_buffer__free(rb_);
+  if (lc_ != nullptr) munmap(lc_, lc_bytes_);
+}
+
+Result<std::unique_ptr<LibbpfDatapath>> LibbpfDatapath::open(const Options& options) {
+  std::optional<std::string> pin;
+  if (!options.pin_dir.empty()) {
+    FLB_TRY(ensureBpffs(options.pin_dir));
+    pin = options.pin_dir;
+  }
+  FLB_ASSIGN_OR_RETURN(auto skel, BpfSkeleton::openAndLoad(pin));
+  std::unique_ptr<LibbpfDatapath> dp(new LibbpfDatapath(std::move(skel)));
+  FLB_TRY(dp->mapLc());
+  if (options.attach) {
+    std::vector<std::string> ifs = options.interfaces;
+    if (ifs.empty()) {
+      FLB_ASSIGN_OR_RETURN(ifs, allInterfaces());
+    }
+    for (const auto& name : ifs) FLB_TRY(dp->attachInterface(name));
+  }
+  return dp;
+}
+
+Status LibbpfDatapath::mapLc() {
+  bpf_map* map = skel_->lcMap();
+  lc_bytes_ = static_cast<size_t>(bpf_map__max_entries(map)) * sizeof(flb_lc_counts);
+  void* p = mmap(nullptr, lc_bytes_, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(map), 0);
+  if (p == MAP_FAILED) return sysError("mmap flb_lc", errno);
+  lc_ = static_cast<flb_lc_counts*>(p);
+  return okStatus();
+}
+
+void LibbpfDatapath::releaseLc(uint32_t rule_id, uint8_t ep_idx) {
+  if (rule_id >= FLB_MAX_RULES || ep_idx >= FLB_MAX_ENDPOINTS) return;
+  uint32_t* slot = &lc_[rule_id].active[ep_idx];
+  uint32_t cur = __atomic_load_n(slot, __ATOMIC_RELAXED);
+  // Saturating decrement: never wrap below zero (e.g. after resetRuleCounters).
+  for (int i = 0; i < 64 && cur > 0; ++i) {
+    if (__atomic_compare_exchange_n(slot, &cur, cur - 1, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) return;
+  }
+}
+
+Status LibbpfDatapath::attachInterface(const std::string& ifname) {
+  const int ifindex = static_cast<int>(if_nametoindex(ifname.c_str()));
+  if (ifindex == 0) return makeError(ErrorCode::kNotFound, "interface " + ifname + " not found");
+  bpf_tc_hook hook = ingressHook(ifindex);
+  int rc = bpf_tc_hook_create(&hook);
+  if (rc != 0 && rc != -EEXIST) return sysError("tc hook create on " + ifname, rc);
+  bpf_tc_opts o = ourFilter();
+  o.prog_fd = bpf_program__fd(skel_->program());
+  o.flags = BPF_TC_F_REPLACE;
+  rc = bpf_tc_attach(&hook, &o);
+  if (rc != 0) return sysError("tc attach on " + ifname, rc);
+  FLB_INFO("dataplane", "attached tc ingress on {} (ifindex {}, prog id {})", ifname, ifindex, o.prog_id);
+  return okStatus();
+}
+
+Status LibbpfDatapath::detachAll() {
+  FLB_ASSIGN_OR_RETURN(auto ifs, attachedInterfaces());
+  for (const auto& name : ifs) {
+    bpf_tc_hook hook = ingressHook(static_cast<int>(if_nametoindex(name.c_str())));
+    bpf_tc_opts o = ourFilter();
+    int rc = bpf_tc_detach(&hook, &o);
+    if (rc != 0 && rc != -ENOENT) return sysError("tc detach on " + name, rc);
+  }
+  return okStatus();
+}
+
+Result<std::vector<std::string>> LibbpfDatapath::attachedInterfaces() {
+  FLB_ASSIGN_OR_RETURN(auto ifs, allInterfaces());
+  std::vector<std::string> ours;
+  for (const auto& name : ifs) {
+    if (hasOurFilter(static_cast<int>(if_nametoindex(name.c_str())))) ours.push_back(name);
+  }
+  return ours;
+}
+
+Status LibbpfDatapath::upsertService(const flb_svc_key& key, const flb_svc& svc) {
+  if (svc.rule_id >= FLB_MAX_RULES) return makeError(ErrorCode::kInvalidArgument, "rule id out of range");
+  if (svc.n_eps > FLB_MAX_ENDPOINTS || svc.n_slots > FLB_MAX_SLOTS)
+    return makeError(ErrorCode::kInvalidArgument, "too many endpoints or slots");
+  for (int i = 0; i < svc.n_slots; ++i) {
+    if (svc.slots[i] >= svc.n_eps) return makeError(ErrorCode::kInvalidArgument, "slot names a missing endpoint");
+  }
+  return maps().services.update(key, svc);
+}
+
+Status LibbpfDatapath::deleteService(const flb_svc_key& key) {
+  FLB_ASSIGN_OR_RETURN(bool existed, maps().services.erase(key));
+  if (!existed) return makeError(ErrorCode::kNotFound, "service not found");
+  return okStatus();
+}
+
+Result<std::vector<std::pair<flb_svc_key, flb_svc>>> LibbpfDatapath::listServices() {
+  std::vector<std::pair<flb_svc_key, flb_svc>> out;
+  FLB_TRY(maps().services.forEach([&](const flb_svc_key& k, const flb_svc& v) { out.emplace_back(k, v); }));
+  return out;
+}
+
+Result<std::vector<CtEntry>> LibbpfDatapath::dumpConntrack() {
+  std::vector<CtEntry> out;
+  FLB_TRY(maps().ct.forEach([&](const flb_ct_key& k, const flb_ct_value& v) { out.push_back({k, v}); }));
+  return out;
+}
+
+Status LibbpfDatapath::insertConntrack(const CtEntry& entry) {
+  flb_ct_value v = entry.value;
+  v.flags |= FLB_CT_F_SYNCED;
+  return maps().ct.update(entry.key, v);
+}
+
+Status LibbpfDatapath::deleteConntrack(const flb_ct_key& key) {
+  FLB_ASSIGN_OR_RETURN(auto v, maps().ct.lookup(key));
+  if (!v) return makeError(ErrorCode::kNotFound, "conntrack entry not found");
+  FLB_ASSIGN_OR_RETURN(bool existed, maps().ct.erase(key));
+  if (existed && v->dir == FLB_CT_DIR_FWD && (v->flags & FLB_CT_F_SYNCED) == 0) releaseLc(v->rule_id, v->ep_idx);
+  return okStatus();
+}
+
+Status LibbpfDatapath::applyPlan(const AgingPlan& plan, size_t* removed) {
+  *removed = 0;
+  for (const auto& key : plan.remove) {
+    FLB_ASSIGN_OR_RETURN(bool existed, maps().ct.erase(key));
+    if (existed) ++*removed;
+  }
+  for (const auto& r : plan.lc_release) releaseLc(r.rule_id, r.ep_idx);
+  return okStatus();
+}
+
+Result<size_t> LibbpfDatapath::flushRule(uint32_t rule_id) {
+  FLB_ASSIGN_OR_RETURN(auto entries, dumpConntrack());
+  size_t removed = 0;
+  FLB_TRY(applyPlan(planFlushRule(entries, rule_id), &removed));
+  return removed;
+}
+
+Result<AgingResult> LibbpfDatapath::ageConntrack(TimePoint now) {
+  FLB_ASSIGN_OR_RETURN(auto entries, dumpConntrack());
+  AgingPlan plan = planAging(entries, now);
+  AgingResult res;
+  res.examined = plan.examined;
+  FLB_TRY(applyPlan(plan, &res.removed));
+  return res;
+}
+
+Result<EndpointCounters> LibbpfDatapath::endpointCounters(uint32_t rule_id) {
+  if (rule_id >= FLB_MAX_RULES) return makeError(ErrorCode::kInvalidArgument, "rule id out of range");
+  EndpointCounters out{};
+  for (uint32_t ep = 0; ep < FLB_MAX_ENDPOINTS; ++ep) {
+    FLB_ASSIGN_OR_RETURN(auto per_cpu, maps().ep_stats.lookupAll(rule_id * FLB_MAX_ENDPOINTS + ep));
+    for (const auto& c : per_cpu) {
+      out[ep].packets += c.packets;
+      out[ep].bytes += c.bytes;
+    }
+  }
+  return out;
+}
+
+Status LibbpfDatapath::resetRuleCounters(uint32_t rule_id) {
+  if (rule_id >= FLB_MAX_RULES) return makeError(ErrorCode::kInvalidArgument, "rule id out of range");
+  for (uint32_t ep = 0; ep < FLB_MAX_ENDPOINTS; ++ep) {
+    FLB_TRY(maps().ep_stats.updateAll(rule_id * FLB_MAX_ENDPOINTS + ep, flb_counter{}));
+    __atomic_store_n(&lc_[rule_id].active[ep], 0u, __ATOMIC_RELAXED);
+  }
+  return maps().rr.update(rule_id, 0u);
+}
+
+Result<GlobalStats> LibbpfDatapath::globalStats() {
+  GlobalStats out{};
+  for (uint32_t i = 0; i < FLB_STAT_MAX; ++i) {
+    FLB_ASSIGN_OR_RETURN(auto per_cpu, maps().stats.lookupAll(i));
+    for (uint64_t v : per_cpu) out[i] += v;
+  }
+  return out;
+}
+
+Result<size_t> LibbpfDatapath::pollEvents(const std::function<void(const flb_ct_event&)>& sink, int timeout_ms) {
+  if (rb_ == nullptr) {
+    rb_ = ring_buffer__new(bpf_map__fd(skel_->eventsMap()), onEvent, &sink_, nullptr);
+    if (rb_ == nullptr) return sysError("ring_buffer__new", errno);
+  }
+  // The callback context is &sink_ (stable); point it at this call's sink for the duration.
+  sink_ = &sink;
+  int n = ring_buffer__poll(rb_, timeout_ms);
+  sink_ = nullptr;
+  if (n < 0 && n != -EINTR) return sysError("ring_buffer__poll", n);
+  return static_cast<size_t>(n < 0 ? 0 : n);
+}
+
+}  // namespace floatlb::dataplane
