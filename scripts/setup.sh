@@ -8,7 +8,7 @@ PACKAGES=(
   cmake ninja-build pkg-config g++ clang llvm clang-format clang-tidy
   libbpf-dev bpftool libelf-dev zlib1g-dev
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libcpp-httplib-dev libfmt-dev
-  libcli11-dev libpugixml-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libcli11-dev libpugixml-dev libgtest-dev libgmock-dev libbenchmark-dev libclang-rt-14-dev
   # tests, demo, benchmarks
   iproute2 iputils-ping iptables nftables ethtool tcpdump curl netcat-openbsd socat
   nginx-light wrk iperf3 haproxy keepalived procps python3

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Runs the request-parser fuzzer for a bounded time on a copy of the seed corpus.
+set -euo pipefail
+bin=$1; corpus_src=$2; seconds=${3:-20}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cp "$corpus_src"/* "$work/"
+"$bin" -max_total_time="$seconds" -timeout=5 -rss_limit_mb=1024 -print_final_stats=1 "$work" 2>&1 | tail -n 15
+echo "fuzz: no crash in ${seconds}s"
