@@ -1,0 +1,97 @@
+// Small value types shared by the vpcsim model and its front: the EC2 error (AWS code + message +
+// HTTP status), an Outcome<T> carrying either a value or such an error, and the decoded request
+// parameters of the EC2 Query protocol (flattened `Name.N.Sub` keys).
+#pragma once
+
+#include <cassert>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace floatlb::sim {
+
+struct ApiError {
+  std::string code;  // the AWS error code, e.g. "InvalidSubnet.Conflict"
+  std::string message;
+  int http_status = 400;
+};
+
+inline ApiError apiError(std::string code, std::string message, int http_status = 400) {
+  return ApiError{std::move(code), std::move(message), http_status};
+}
+
+template <class T>
+class [[nodiscard]] Outcome {
+ public:
+  Outcome(T value) : v_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
+  Outcome(ApiError error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
+  [[nodiscard]] bool ok() const { return v_.index() == 0; }
+  T& value() {
+    assert(ok());
+    return std::get<0>(v_);
+  }
+  const T& value() const {
+    assert(ok());
+    return std::get<0>(v_);
+  }
+  const ApiError& error() const {
+    assert(!ok());
+    return std::get<1>(v_);
+  }
+
+ private:
+  std::variant<T, ApiError> v_;
+};
+
+struct Unit {};
+using ApiStatus = Outcome<Unit>;
+
+#define SIM_TRY(expr)                              \
+  do {                                             \
+    auto sim_try_ = (expr);                        \
+    if (!sim_try_.ok()) return sim_try_.error();   \
+  } while (0)
+
+// Decoded Query parameters (already URL-decoded). Keys are case-sensitive, as on the wire.
+class Params {
+ public:
+  Params() = default;
+  explicit Params(std::map<std::string, std::string> kv) : kv_(std::move(kv)) {}
+  // Parses an application/x-www-form-urlencoded body ("a=1&b=x%20y").
+  static Params parseForm(const std::string& body);
+
+  void set(const std::string& k, const std::string& v) { kv_[k] = v; }
+  [[nodiscard]] std::optional<std::string> get(const std::string& k) const;
+  [[nodiscard]] std::string getOr(const std::string& k, const std::string& def) const;
+  [[nodiscard]] bool has(const std::string& k) const { return kv_.count(k) != 0; }
+  [[nodiscard]] bool flag(const std::string& k) const;  // "true" (any case) -> true
+  // `Prefix.1`, `Prefix.2`, ... in index order (gaps end the list).
+  [[nodiscard]] std::vector<std::string> list(const std::string& prefix) const;
+  // Keys `Prefix.N.<rest>` grouped by N: returns one Params per N with the `<rest>` keys.
+  [[nodiscard]] std::vector<Params> groups(const std::string& prefix) const;
+  [[nodiscard]] const std::map<std::string, std::string>& all() const { return kv_; }
+
+ private:
+  std::map<std::string, std::string> kv_;
+};
+
+std::string urlDecode(const std::string& s);
+
+struct Filter {
+  std::string name;
+  std::vector<std::string> values;
+};
+std::vector<Filter> parseFilters(const Params& p);  // Filter.N.Name / Filter.N.Value.M
+
+using Tags = std::map<std::string, std::string>;
+Tags parseTags(const Params& p, const std::string& prefix);  // <prefix>.N.Key / .Value
+// TagSpecification.N.ResourceType + .Tag.M.Key/.Value, for the given resource type.
+Tags parseTagSpecs(const Params& p, const std::string& resource_type);
+
+// Glob match with '*' and '?', as EC2 filter values allow.
+bool globMatch(const std::string& pattern, const std::string& text);
+
+}  // namespace floatlb::sim
