@@ -39,10 +39,10 @@ Status ensureBpffs(const std::string& dir) {
 }
 
 Result<std::vector<std::string>> allInterfaces() {
-  if_nameindex* list = if_nameindex();
+  struct if_nameindex* list = if_nameindex();
   if (list == nullptr) return sysError("if_nameindex", errno);
   std::vector<std::string> names;
-  for (if_nameindex* i = list; i->if_index != 0 && i->if_name != nullptr; ++i) {
+  for (struct if_nameindex* i = list; i->if_index != 0 && i->if_name != nullptr; ++i) {
     if (std::strcmp(i->if_name, "lo") != 0) names.emplace_back(i->if_name);
   }
   if_freenameindex(list);
