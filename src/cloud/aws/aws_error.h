@@ -32,6 +32,11 @@ struct AwsError {
   [[nodiscard]] std::string str() const;
   [[nodiscard]] Error toError() const { return Error{kind, str()}; }
   operator Error() const { return toError(); }  // NOLINT(google-explicit-constructor)
+  // Lets FLB_TRY(awsCall()) return straight from a function whose return type is Result<U>/Status.
+  template <class U>
+  operator Result<U>() const {  // NOLINT(google-explicit-constructor)
+    return toError();
+  }
 };
 
 // Maps an AWS error code (+ HTTP status) to a floatlb ErrorCode.
