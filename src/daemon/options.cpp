@@ -38,75 +38,75 @@ std::vector<std::string> splitCsv(const std::string& s) {
 
 const std::map<std::string, Flag>& flags() {
   static const std::map<std::string, Flag> kFlags = {
-      {"host", {"REST API address (default 0.0.0.0)", true, [](Options& o, const std::string& v) {
+      {"host", {"REST API address (default 0.0.0.0)", true, [](Options& o, const std::string& v) -> Status {
                   o.host = v;
                   return okStatus();
                 }}},
-      {"port", {"REST API port (default 11111)", true, [](Options& o, const std::string& v) {
+      {"port", {"REST API port (default 11111)", true, [](Options& o, const std::string& v) -> Status {
                   int p = 0;
                   FLB_TRY(setInt(p, "port", v, 1, 65535));
                   o.port = static_cast<uint16_t>(p);
                   return okStatus();
                 }}},
       {"config-path", {"directory for persisted rules (default /etc/floatlb/)", true,
-                       [](Options& o, const std::string& v) {
+                       [](Options& o, const std::string& v) -> Status {
                          o.config_path = v;
                          return okStatus();
                        }}},
-      {"loglevel", {"debug|info|warning|error (default info)", true, [](Options& o, const std::string& v) {
+      {"loglevel", {"debug|info|warning|error (default info)", true, [](Options& o, const std::string& v) -> Status {
                       o.loglevel = v;
                       return okStatus();
                     }}},
-      {"logfile", {"also append logs to this file (floatlb)", true, [](Options& o, const std::string& v) {
+      {"logfile", {"also append logs to this file (floatlb)", true, [](Options& o, const std::string& v) -> Status {
                      o.logfile = v;
                      return okStatus();
                    }}},
-      {"cluster", {"comma-separated HA peer addresses", true, [](Options& o, const std::string& v) {
+      {"cluster", {"comma-separated HA peer addresses", true, [](Options& o, const std::string& v) -> Status {
                      o.cluster = v;
                      return okStatus();
                    }}},
       {"self", {"node id in the cluster (0 or 1)", true,
-                [](Options& o, const std::string& v) { return setInt(o.self, "self", v, 0, 1); }}},
-      {"ka", {"peer heartbeat: REMOTE[:SOURCE[:INTERVAL_US]]", true, [](Options& o, const std::string& v) {
+                [](Options& o, const std::string& v) -> Status { return setInt(o.self, "self", v, 0, 1); }}},
+      {"ka", {"peer heartbeat: REMOTE[:SOURCE[:INTERVAL_US]]", true, [](Options& o, const std::string& v) -> Status {
                 o.ka = v;
                 return okStatus();
               }}},
-      {"cloud", {"on-prem|aws", true, [](Options& o, const std::string& v) {
+      {"cloud", {"on-prem|aws", true, [](Options& o, const std::string& v) -> Status {
                    o.cloud = v;
                    return okStatus();
                  }}},
-      {"cloudcidrblock", {"CIDR of the VIP subnet (AWS multi-AZ)", true, [](Options& o, const std::string& v) {
+      {"cloudcidrblock", {"CIDR of the VIP subnet (AWS multi-AZ)", true, [](Options& o, const std::string& v) -> Status {
                             o.cloud_cidr_block = v;
                             return okStatus();
                           }}},
-      {"cloudinstance", {"suffix for AWS tag values", true, [](Options& o, const std::string& v) {
+      {"cloudinstance", {"suffix for AWS tag values", true, [](Options& o, const std::string& v) -> Status {
                            o.cloud_instance = v;
                            return okStatus();
                          }}},
       {"interfaces", {"attach only to these interfaces, comma separated (floatlb; default: all, watched)", true,
-                      [](Options& o, const std::string& v) {
+                      [](Options& o, const std::string& v) -> Status {
                         o.interfaces = splitCsv(v);
                         return okStatus();
                       }}},
-      {"blacklist", {"regex of interfaces not to attach to", true, [](Options& o, const std::string& v) {
+      {"blacklist", {"regex of interfaces not to attach to", true, [](Options& o, const std::string& v) -> Status {
                        o.blacklist = v;
                        return okStatus();
                      }}},
       {"bpf-pin-dir", {"bpffs directory for pinned maps (floatlb; default /sys/fs/bpf/floatlb)", true,
-                       [](Options& o, const std::string& v) {
+                       [](Options& o, const std::string& v) -> Status {
                          o.bpf_pin_dir = v;
                          return okStatus();
                        }}},
       {"detach-on-exit", {"remove the datapath on exit (default: keep forwarding across restarts)", false,
-                          [](Options& o, const std::string&) {
+                          [](Options& o, const std::string&) -> Status {
                             o.detach_on_exit = true;
                             return okStatus();
                           }}},
-      {"help", {"show this help", false, [](Options& o, const std::string&) {
+      {"help", {"show this help", false, [](Options& o, const std::string&) -> Status {
                   o.help = true;
                   return okStatus();
                 }}},
-      {"version", {"print the version", false, [](Options& o, const std::string&) {
+      {"version", {"print the version", false, [](Options& o, const std::string&) -> Status {
                      o.version = true;
                      return okStatus();
                    }}},

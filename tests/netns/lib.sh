@@ -130,7 +130,7 @@ http {
 }
 CONF
   bg "nginx_$name" "$WORK/nginx-$name.log" ip netns exec "$(ns "$n")" nginx -c "$dir/nginx.conf" -p "$dir" -e "$dir/logs/error.log"
-  wait_until 5 in_ns "$n" sh -c "exec 3<>/dev/tcp/127.0.0.1/80" || { fail "nginx $name did not start"; return 1; }
+  wait_until 5 in_ns "$n" bash -c "exec 3<>/dev/tcp/127.0.0.1/80" || { fail "nginx $name did not start"; return 1; }
 }
 
 # start_floatlb NS NAME [flags...]: the daemon with a private config dir and bpffs pin dir.
