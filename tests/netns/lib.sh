@@ -27,6 +27,7 @@ netns_init() {
   FLB_PFX="flb$$${1:+-$1}"
   FLB_PFX=${FLB_PFX:0:12}
   WORK=$(mktemp -d "/tmp/$FLB_PFX.XXXX")
+  chmod 755 "$WORK"  # nginx workers (user nobody) read files below it
   trap netns_cleanup EXIT
   # One bpffs for this test, mounted outside /sys: `ip netns exec` remounts /sys in a private
   # mount namespace, but this mount stays visible there, so pinned maps survive daemon restarts.

@@ -17,6 +17,7 @@ kill -TERM "$PID_floatlb_lb"
 wait_until 10 sh -c "! kill -0 $PID_floatlb_lb 2>/dev/null"
 check "daemon exited on SIGTERM" sh -c "! kill -0 $PID_floatlb_lb 2>/dev/null"
 mid=$(stat -c %s "$WORK/big")
+check "bytes keep flowing while no daemon runs (+1 MB)" wait_until 5 sh -c "[ \$(stat -c %s $WORK/big) -gt $((mid + 1000000)) ]"
 start_floatlb lb lb
 wait "$CURL"; rc=$?
 log "curl rc=$rc: $(cat "$WORK/curl.out") (had $mid bytes at restart)"
