@@ -6,16 +6,22 @@
 #ifndef FLOATLB_FWD_H
 #define FLOATLB_FWD_H
 
-static __always_inline int flb_ttl_dec(struct __sk_buff *skb, const struct flb_pkt *p)
+/* TTL-- with an in-program header checksum update, and the new MACs; direct writes. */
+static __always_inline int flb_l2_rewrite(struct __sk_buff *skb, const struct bpf_fib_lookup *fib)
 {
-	/* TTL and protocol form one 16-bit word of the header checksum. */
-	__be16 old_word = bpf_htons(((__u16)p->ttl << 8) | p->key.proto);
-	__be16 new_word = bpf_htons(((__u16)(p->ttl - 1) << 8) | p->key.proto);
-	__u8 ttl = p->ttl - 1;
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct ethhdr *eth = data;
+	struct iphdr *iph = data + FLB_ETH_HLEN;
 
-	if (bpf_l3_csum_replace(skb, p->l3_off + FLB_IP_CSUM_OFF, old_word, new_word, sizeof(new_word)))
+	if ((void *)(iph + 1) > data_end)
 		return -1;
-	return bpf_skb_store_bytes(skb, p->l3_off + FLB_IP_TTL_OFF, &ttl, sizeof(ttl), 0) ? -1 : 0;
+	/* TTL is the high byte of a 16-bit header word: subtracting 1 from it = adding ~0x0100. */
+	iph->check = flb_csum_update(iph->check, flb_csum_diff32(0, bpf_htons(0x0100), 0));
+	iph->ttl--;
+	__builtin_memcpy(eth->h_dest, fib->dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, fib->smac, ETH_ALEN);
+	return 0;
 }
 
 static __always_inline int flb_forward(struct __sk_buff *skb, const struct flb_pkt *p,
@@ -38,15 +44,13 @@ static __always_inline int flb_forward(struct __sk_buff *skb, const struct flb_p
 
 	rc = flb_fib_lookup(skb, &fib);
 	if (rc == BPF_FIB_LKUP_RET_SUCCESS) {
-		if (flb_ttl_dec(skb, p) ||
-		    bpf_skb_store_bytes(skb, 0, fib.dmac, ETH_ALEN, 0) ||
-		    bpf_skb_store_bytes(skb, ETH_ALEN, fib.smac, ETH_ALEN, 0))
+		if (flb_l2_rewrite(skb, &fib))
 			return TC_ACT_SHOT;
 		flb_stat_inc(FLB_STAT_FIB_REDIRECT);
 		return flb_redirect(fib.ifindex);
 	}
 	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH) {
-		if (flb_ttl_dec(skb, p))
+		if (flb_l2_rewrite(skb, &fib)) /* MACs are rewritten again by the neighbour code */
 			return TC_ACT_SHOT;
 		nh.nh_family = AF_INET;
 		nh.ipv4_nh = fib.ipv4_dst; /* the lookup stored the next hop here */

@@ -1,10 +1,40 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Header rewrite with incremental checksum updates. Addresses are part of the L4 pseudo header
- * (BPF_F_PSEUDO_HDR); a zero UDP checksum ("none") stays zero (BPF_F_MARK_MANGLED_0).
+ * Header rewrite. Cost matters here (every packet): the L4 checksum is updated with at most two
+ * helper calls, each taking a precomputed ones'-complement difference (one for the addresses,
+ * which are part of the pseudo header: BPF_F_PSEUDO_HDR, so CHECKSUM_PARTIAL skbs stay right; one
+ * for the ports). A zero UDP checksum ("none") stays zero (BPF_F_MARK_MANGLED_0). The IPv4
+ * header checksum is updated in-program (RFC 1624) and the fields are written directly.
  */
 #ifndef FLOATLB_NAT_H
 #define FLOATLB_NAT_H
+
+/* 32-bit ones'-complement add (end-around carry), like the kernel's csum_add(). */
+static __always_inline __u32 flb_csum_add(__u32 a, __u32 b)
+{
+	__u32 r = a + b;
+
+	return r + (r < a);
+}
+
+/* Difference to add to a checksum when 32-bit word `from` becomes `to`. */
+static __always_inline __u32 flb_csum_diff32(__u32 diff, __u32 from, __u32 to)
+{
+	return flb_csum_add(flb_csum_add(diff, ~from), to);
+}
+
+static __always_inline __u16 flb_csum_fold(__u32 sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)sum;
+}
+
+/* RFC 1624 eqn. 3: HC' = ~(~HC + m' - m), with the difference already summed in `diff`. */
+static __always_inline __u16 flb_csum_update(__u16 check, __u32 diff)
+{
+	return ~flb_csum_fold(flb_csum_add((__u16)~check, diff));
+}
 
 static __always_inline __u32 flb_l4_csum_off(const struct flb_pkt *p)
 {
@@ -16,38 +46,48 @@ static __always_inline __u64 flb_l4_csum_flags(const struct flb_pkt *p)
 	return p->key.proto == IPPROTO_UDP ? BPF_F_MARK_MANGLED_0 : 0;
 }
 
-static __always_inline int flb_rewrite_addr(struct __sk_buff *skb, const struct flb_pkt *p, __u32 off,
-					    __be32 from, __be32 to)
-{
-	if (from == to)
-		return 0;
-	if (bpf_l4_csum_replace(skb, flb_l4_csum_off(p), from, to,
-				BPF_F_PSEUDO_HDR | sizeof(to) | flb_l4_csum_flags(p)))
-		return -1;
-	if (bpf_l3_csum_replace(skb, p->l3_off + FLB_IP_CSUM_OFF, from, to, sizeof(to)))
-		return -1;
-	return bpf_skb_store_bytes(skb, p->l3_off + off, &to, sizeof(to), 0) ? -1 : 0;
-}
-
-static __always_inline int flb_rewrite_port(struct __sk_buff *skb, const struct flb_pkt *p, __u32 off,
-					    __be16 from, __be16 to)
-{
-	if (from == to)
-		return 0;
-	if (bpf_l4_csum_replace(skb, flb_l4_csum_off(p), from, to, sizeof(to) | flb_l4_csum_flags(p)))
-		return -1;
-	return bpf_skb_store_bytes(skb, p->l4_off + off, &to, sizeof(to), 0) ? -1 : 0;
-}
-
 /* Rewrites the packet's tuple to nat; only changed fields are touched. 0 on success. */
 static __always_inline int flb_nat_apply(struct __sk_buff *skb, const struct flb_pkt *p,
 					 const struct flb_nat *nat)
 {
-	if (flb_rewrite_addr(skb, p, FLB_IP_SADDR_OFF, p->key.saddr, nat->saddr) ||
-	    flb_rewrite_addr(skb, p, FLB_IP_DADDR_OFF, p->key.daddr, nat->daddr) ||
-	    flb_rewrite_port(skb, p, FLB_L4_SPORT_OFF, p->key.sport, nat->sport) ||
-	    flb_rewrite_port(skb, p, FLB_L4_DPORT_OFF, p->key.dport, nat->dport))
+	__u32 addr_diff = 0, port_diff = 0;
+	void *data, *data_end;
+	struct iphdr *iph;
+	__be16 *ports;
+
+	if (p->key.saddr != nat->saddr)
+		addr_diff = flb_csum_diff32(addr_diff, p->key.saddr, nat->saddr);
+	if (p->key.daddr != nat->daddr)
+		addr_diff = flb_csum_diff32(addr_diff, p->key.daddr, nat->daddr);
+	if (p->key.sport != nat->sport)
+		port_diff = flb_csum_diff32(port_diff, p->key.sport, nat->sport);
+	if (p->key.dport != nat->dport)
+		port_diff = flb_csum_diff32(port_diff, p->key.dport, nat->dport);
+
+	if (addr_diff && bpf_l4_csum_replace(skb, flb_l4_csum_off(p), 0, addr_diff,
+					     BPF_F_PSEUDO_HDR | flb_l4_csum_flags(p)))
 		return -1;
+	if (port_diff && bpf_l4_csum_replace(skb, flb_l4_csum_off(p), 0, port_diff, flb_l4_csum_flags(p)))
+		return -1;
+
+	/* Helpers invalidate packet pointers: re-derive them (l4_off is at most 14 + 60). */
+	data = (void *)(long)skb->data;
+	data_end = (void *)(long)skb->data_end;
+	iph = data + FLB_ETH_HLEN;
+	if ((void *)(iph + 1) > data_end)
+		return -1;
+	if (addr_diff) {
+		iph->check = flb_csum_update(iph->check, addr_diff);
+		iph->saddr = nat->saddr;
+		iph->daddr = nat->daddr;
+	}
+	if (port_diff) {
+		ports = data + (p->l4_off & 0x7f);
+		if ((void *)(ports + 2) > data_end)
+			return -1;
+		ports[0] = nat->sport;
+		ports[1] = nat->dport;
+	}
 	return 0;
 }
 
