@@ -122,11 +122,12 @@ Status Realiser::syncNat() {
            (snat.empty() ? std::string() : " elements = { " + snat + " };") + " }\n";
   rules +=
       "  chain pre { type nat hook prerouting priority dstnat; policy accept;\n"
-      "    iifname \"igw0\" ip daddr @eip_to_private dnat ip to ip daddr map @eip_to_private }\n"
+      "    iifname \"igw0\" ip daddr @eip_to_private dnat to ip daddr map @eip_to_private\n  }\n"
       "  chain post { type nat hook postrouting priority srcnat; policy accept;\n"
-      "    oifname \"igw0\" ip saddr @private_to_eip snat ip to ip saddr map @private_to_eip }\n"
-      "  chain fwd { type filter hook forward priority filter; policy accept;\n"
-      "    oifname \"igw0\" ip saddr 192.168.0.0/16 ip saddr != @private_to_eip drop }\n"
+      "    oifname \"igw0\" ip saddr @private_to_eip snat to ip saddr map @private_to_eip\n  }\n"
+      // Like AWS, an instance without a public address cannot reach the internet.
+      "  chain egress { type filter hook forward priority filter; policy accept;\n"
+      "    oifname \"igw0\" ip saddr != @private_to_eip drop\n  }\n"
       "}\n";
   return run_.run({"ip", "netns", "exec", vpcNs(), "nft", "-f", "-"}, rules);
 }

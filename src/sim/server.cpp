@@ -71,10 +71,15 @@ struct SimServer::Impl {
       sr.headers[lk] = v;
     }
     sr.body = req.body;
+    // httplib folds form bodies into req.params; the signed query string is only the URL's.
     Params params = Params::parseForm(req.body);
-    for (const auto& [k, v] : req.params) {
-      sr.query[k] = v;
-      params.set(k, v);
+    size_t qmark = req.target.find('?');
+    if (qmark != std::string::npos) {
+      Params query = Params::parseForm(req.target.substr(qmark + 1));
+      for (const auto& [k, v] : query.all()) {
+        sr.query[k] = v;
+        params.set(k, v);
+      }
     }
     std::string action = params.getOr("Action", "");
     ApiResponse resp;
