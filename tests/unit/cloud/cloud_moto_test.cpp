@@ -1,0 +1,338 @@
+// Integration test: the real Ec2Client (libcurl, SigV4) against moto_server on 127.0.0.1. Builds a
+// two-AZ VPC with two instances, then runs the takeover sequence on node A and fails over to node B.
+// moto is lenient, so this checks protocol and response shapes, not AWS semantics. Exits 77 (SKIP)
+// when moto_server is not installed. Never talks to real AWS.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "cloud/aws/ec2_client.h"
+#include "cloud/aws/takeover_sequence.h"
+
+namespace floatlb::cloud::aws {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string findMotoServer() {
+  if (const char* e = std::getenv("FLOATLB_MOTO_SERVER"); e != nullptr && *e != '\0') return e;
+  const char* path = std::getenv("PATH");
+  std::string p = path != nullptr ? path : "";
+  size_t pos = 0;
+  while (pos <= p.size()) {
+    size_t c = p.find(':', pos);
+    if (c == std::string::npos) c = p.size();
+    std::string cand = p.substr(pos, c - pos) + "/moto_server";
+    if (c > pos && ::access(cand.c_str(), X_OK) == 0) return cand;
+    pos = c + 1;
+  }
+  return "";
+}
+
+int freeLoopbackPort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(a);
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    if (fd >= 0) ::close(fd);
+    return -1;
+  }
+  int port = ntohs(a.sin_port);
+  ::close(fd);
+  return port;
+}
+
+// moto_server as a child in its own process group; killed (by that group id) in the destructor.
+class MotoServer {
+ public:
+  MotoServer(const std::string& exe, int port) : port_(port) {
+    log_ = (std::filesystem::temp_directory_path() / ("flb-moto-" + std::to_string(port) + ".log")).string();
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::setpgid(0, 0);
+      FILE* f = std::freopen(log_.c_str(), "w", stdout);
+      (void)f;
+      ::dup2(STDOUT_FILENO, STDERR_FILENO);
+      std::string ports = std::to_string(port);
+      ::execl(exe.c_str(), exe.c_str(), "-H", "127.0.0.1", "-p", ports.c_str(), static_cast<char*>(nullptr));
+      std::_Exit(127);
+    }
+    if (pid_ > 0) ::setpgid(pid_, pid_);
+  }
+  ~MotoServer() {
+    if (pid_ <= 0) return;
+    ::kill(-pid_, SIGTERM);
+    for (int i = 0; i < 50; ++i) {  // up to 5 s for a clean exit
+      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) return;
+      std::this_thread::sleep_for(100ms);
+    }
+    ::kill(-pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  [[nodiscard]] bool alive() const { return pid_ > 0 && ::waitpid(pid_, nullptr, WNOHANG) == 0; }
+  [[nodiscard]] std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  [[nodiscard]] const std::string& log() const { return log_; }
+
+ private:
+  pid_t pid_ = -1;
+  int port_;
+  std::string log_;
+};
+
+MotoServer* g_moto = nullptr;
+
+// Wraps the real transport and keeps every request body (to check what went on the wire where
+// moto ignores a parameter).
+class RecordingTransport final : public HttpTransport {
+ public:
+  explicit RecordingTransport(std::unique_ptr<HttpTransport> inner) : inner_(std::move(inner)) {}
+  Result<HttpResponse> send(const HttpRequest& r) override {
+    bodies.push_back(r.body);
+    return inner_->send(r);
+  }
+  bool sent(const std::string& action, const std::string& fragment) const {
+    for (const auto& b : bodies) {
+      if (b.rfind("Action=" + action + "&", 0) == 0 && b.find(fragment) != std::string::npos) return true;
+    }
+    return false;
+  }
+  std::vector<std::string> bodies;
+
+ private:
+  std::unique_ptr<HttpTransport> inner_;
+};
+
+class MotoTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_NE(g_moto, nullptr);
+    Ec2ClientOptions o{g_moto->endpoint(), "ap-northeast-3", {}, true};
+    o.retry.maxAttempts = 3;
+    o.retry.callTimeout = 20s;
+    http_ = std::make_unique<RecordingTransport>(makeCurlTransport());
+    client_ = std::make_unique<Ec2Client>(o, Ec2ClientDeps{*http_, creds_, clock_, sleeper_, rnd_});
+  }
+  Ec2Client& ec2() { return *client_; }
+
+  SteadyClock clock_;
+  RealSleeper sleeper_;
+  Mt19937Random rnd_;
+  StaticCredentialsProvider creds_{
+      Credentials{"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "tok", 0}};
+  std::unique_ptr<RecordingTransport> http_;
+  std::unique_ptr<Ec2Client> client_;
+};
+
+// Binds the value of an AwsResult or fails the test (no exceptions).
+#define MUST(lhs, expr)                                                                       \
+  auto FLB_CONCAT(must_, __LINE__) = (expr);                                                  \
+  ASSERT_TRUE(FLB_CONCAT(must_, __LINE__).ok()) << FLB_CONCAT(must_, __LINE__).error().str(); \
+  lhs = std::move(FLB_CONCAT(must_, __LINE__)).value()
+
+TEST_F(MotoTest, ErrorShapesCarryAwsCodes) {
+  auto a = ec2().deleteSubnet("subnet-0000000000000dead");
+  ASSERT_FALSE(a.ok());
+  EXPECT_EQ(a.error().code, "InvalidSubnetID.NotFound");
+  EXPECT_EQ(a.error().httpStatus, 400);
+  EXPECT_EQ(a.error().kind, ErrorCode::kNotFound);
+  auto b = ec2().deleteNetworkInterface("eni-0000000000000dead");
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.error().code, "InvalidNetworkInterfaceID.NotFound");
+  EXPECT_EQ(ec2().stats().retries, 0u);  // 4xx are never retried
+}
+
+TEST_F(MotoTest, TakeoverThenFailoverToOtherAz) {
+  // --- test bed: VPC with IGW, one subnet + instance per AZ, one Elastic IP ---
+  MUST(Vpc vpc, ec2().createVpc("10.0.0.0/16", {{"vpc", {{"Name", "flb-moto"}}}}));
+  MUST(InternetGateway igw, ec2().createInternetGateway({}));
+  ASSERT_TRUE(ec2().attachInternetGateway(igw.internetGatewayId, vpc.vpcId).ok());
+  MUST(Subnet sa, ec2().createSubnet({vpc.vpcId, "10.0.1.0/24", "ap-northeast-3a", {}}));
+  MUST(Subnet sb, ec2().createSubnet({vpc.vpcId, "10.0.2.0/24", "ap-northeast-3b", {}}));
+  RunInstancesRequest run;
+  run.imageId = "ami-12c6146b";
+  run.subnetId = sa.subnetId;
+  run.tagSpecifications = {{"instance", {{"Name", "llbA"}}}};
+  std::vector<Instance> a_all;
+  MUST(a_all, ec2().runInstances(run));
+  ASSERT_FALSE(a_all.empty());
+  Instance a = a_all.front();
+  run.subnetId = sb.subnetId;
+  run.tagSpecifications = {{"instance", {{"Name", "llbB"}}}};
+  std::vector<Instance> b_all;
+  MUST(b_all, ec2().runInstances(run));
+  ASSERT_FALSE(b_all.empty());
+  Instance b = b_all.front();
+  EXPECT_EQ(a.availabilityZone, "ap-northeast-3a");
+  EXPECT_EQ(b.availabilityZone, "ap-northeast-3b");
+  MUST(auto described, ec2().describeInstances({}, {a.instanceId}));
+  ASSERT_EQ(described.size(), 1u);
+  EXPECT_EQ(described[0].subnetId, sa.subnetId);
+  MUST(Address eip, ec2().allocateAddress({{"elastic-ip", {{"Name", "lb-vip"}}}}));
+  ASSERT_FALSE(eip.publicIp.empty());
+  // Security groups of the primary ENI (what IMDS security-group-ids would say).
+  MUST(auto primary, ec2().describeNetworkInterfaces({{"attachment.instance-id", {a.instanceId}}}));
+  ASSERT_FALSE(primary.empty());
+
+  TakeoverParams p;
+  p.vpcId = vpc.vpcId;
+  p.cidrBlock = "124.124.124.0/24";
+  p.securityGroupIds = primary[0].groupIds;
+  p.vips = {{"124.124.124.250", eip.publicIp}};
+  p.deleteEniAttempts = 3;
+
+  // --- dry run on A: only Describe calls, nothing created ---
+  p.instanceId = a.instanceId;
+  p.availabilityZone = "ap-northeast-3a";
+  auto dry = runTakeoverSequence(ec2(), p, true, {});
+  ASSERT_TRUE(dry.ok()) << dry.error().message;
+  for (const auto& s : dry->steps) {
+    EXPECT_EQ(s.executed, s.action.rfind("Describe", 0) == 0) << s.action;
+  }
+  MUST(auto none, ec2().describeSubnets({{"tag:floatlbType", {"floatlb-subnet0"}}}));
+  EXPECT_TRUE(none.empty());
+
+  // --- node A becomes MASTER ---
+  auto ta = runTakeoverSequence(ec2(), p, false, {});
+  ASSERT_TRUE(ta.ok()) << ta.error().message;
+  MUST(auto enis, ec2().describeNetworkInterfaces({{"tag:floatlbType", {"floatlb-eni0"}}}));
+  ASSERT_EQ(enis.size(), 1u);
+  const NetworkInterface& ea = enis[0];
+  EXPECT_EQ(ea.networkInterfaceId, ta->eniId);
+  EXPECT_EQ(ea.subnetId, ta->subnetId);
+  EXPECT_EQ(ea.availabilityZone, "ap-northeast-3a");
+  EXPECT_FALSE(ea.sourceDestCheck);
+  ASSERT_TRUE(ea.attachment.has_value());
+  EXPECT_EQ(ea.attachment->instanceId, a.instanceId);
+  EXPECT_EQ(ea.attachment->deviceIndex, 1);
+  EXPECT_NE(std::find(ea.privateIpAddresses.begin(), ea.privateIpAddresses.end(), "124.124.124.250"),
+            ea.privateIpAddresses.end());
+  EXPECT_EQ(ea.groupIds, p.securityGroupIds);
+  MUST(auto vpcs, ec2().describeVpcs({{"cidr-block-association.cidr-block", {"124.124.124.0/24"}}}));
+  ASSERT_EQ(vpcs.size(), 1u);
+  EXPECT_EQ(vpcs[0].vpcId, vpc.vpcId);
+  MUST(auto rts, ec2().describeRouteTables({{"tag:floatlbType", {"floatlb-routetable0"}}}));
+  ASSERT_EQ(rts.size(), 1u);
+  ASSERT_EQ(rts[0].associations.size(), 1u);
+  EXPECT_EQ(rts[0].associations[0].subnetId, ta->subnetId);
+  bool default_route = false;
+  for (const auto& r : rts[0].routes)
+    default_route |= r.destinationCidrBlock == "0.0.0.0/0" && r.gatewayId == igw.internetGatewayId;
+  EXPECT_TRUE(default_route);
+  MUST(auto addr, ec2().describeAddresses({{"public-ip", {eip.publicIp}}}, {}));
+  ASSERT_EQ(addr.size(), 1u);
+  EXPECT_EQ(addr[0].networkInterfaceId, ta->eniId);
+  // moto binds the EIP to the ENI's primary IP and ignores PrivateIpAddress; check the wire instead.
+  EXPECT_TRUE(http_->sent(
+      "AssociateAddress",
+      "&NetworkInterfaceId=" + ta->eniId + "&PrivateIpAddress=124.124.124.250&AllowReassociation=true"));
+  ASSERT_EQ(ta->eipAssociationIds.size(), 1u);
+  EXPECT_EQ(addr[0].associationId, ta->eipAssociationIds[0]);
+
+  // --- failover: node B (other AZ) takes over, deleting A's ENI/subnet/route table ---
+  p.instanceId = b.instanceId;
+  p.availabilityZone = "ap-northeast-3b";
+  auto tb = runTakeoverSequence(ec2(), p, false, {});
+  ASSERT_TRUE(tb.ok()) << tb.error().message;
+  int detaches = 0;
+  for (const auto& s : tb->steps) detaches += s.action == "DetachNetworkInterface" && s.executed;
+  EXPECT_EQ(detaches, 1);
+  MUST(enis, ec2().describeNetworkInterfaces({{"tag:floatlbType", {"floatlb-eni0"}}}));
+  ASSERT_EQ(enis.size(), 1u);
+  EXPECT_EQ(enis[0].networkInterfaceId, tb->eniId);
+  EXPECT_NE(tb->eniId, ta->eniId);
+  EXPECT_EQ(enis[0].availabilityZone, "ap-northeast-3b");
+  ASSERT_TRUE(enis[0].attachment.has_value());
+  EXPECT_EQ(enis[0].attachment->instanceId, b.instanceId);
+  auto old_eni = ec2().describeNetworkInterfaces({{"network-interface-id", {ta->eniId}}});
+  ASSERT_TRUE(old_eni.ok());
+  EXPECT_TRUE(old_eni->empty());
+  MUST(auto subnets, ec2().describeSubnets({{"tag:floatlbType", {"floatlb-subnet0"}}}));
+  ASSERT_EQ(subnets.size(), 1u);
+  EXPECT_EQ(subnets[0].subnetId, tb->subnetId);
+  EXPECT_EQ(subnets[0].availabilityZone, "ap-northeast-3b");
+  MUST(rts, ec2().describeRouteTables({{"tag:floatlbType", {"floatlb-routetable0"}}}));
+  ASSERT_EQ(rts.size(), 1u);
+  EXPECT_EQ(rts[0].routeTableId, tb->routeTableId);
+  MUST(addr, ec2().describeAddresses({}, {eip.publicIp}));
+  ASSERT_EQ(addr.size(), 1u);
+  EXPECT_EQ(addr[0].networkInterfaceId, tb->eniId);
+  EXPECT_TRUE(http_->sent(
+      "AssociateAddress",
+      "&NetworkInterfaceId=" + tb->eniId + "&PrivateIpAddress=124.124.124.250&AllowReassociation=true"));
+  EXPECT_TRUE(http_->sent("DetachNetworkInterface", "&Force=true"));
+  EXPECT_TRUE(
+      http_->sent("AssignPrivateIpAddresses", "&PrivateIpAddress.1=124.124.124.250&AllowReassignment=true"));
+  EXPECT_TRUE(http_->sent("AttachNetworkInterface", "&DeviceIndex=1"));
+
+  // --- per-VIP teardown calls ---
+  EXPECT_TRUE(ec2().disassociateAddress(addr[0].associationId).ok());
+  EXPECT_TRUE(ec2().unassignPrivateIpAddresses(tb->eniId, {"124.124.124.250"}).ok());
+  EXPECT_TRUE(ec2().createTags({tb->eniId}, {{"owner", "llbB"}}).ok());
+  MUST(enis, ec2().describeNetworkInterfaces({{"tag:owner", {"llbB"}}}));
+  ASSERT_EQ(enis.size(), 1u);
+  EXPECT_EQ(
+      std::find(enis[0].privateIpAddresses.begin(), enis[0].privateIpAddresses.end(), "124.124.124.250"),
+      enis[0].privateIpAddresses.end());
+  EXPECT_EQ(ec2().stats().retries, 0u);
+}
+
+}  // namespace
+}  // namespace floatlb::cloud::aws
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  std::string exe = floatlb::cloud::aws::findMotoServer();
+  if (exe.empty()) {
+    std::printf("SKIP: moto_server not found in PATH (set FLOATLB_MOTO_SERVER)\n");
+    return 77;
+  }
+  int port = floatlb::cloud::aws::freeLoopbackPort();
+  if (port <= 0) {
+    std::printf("SKIP: cannot bind a loopback port\n");
+    return 77;
+  }
+  auto moto = std::make_unique<floatlb::cloud::aws::MotoServer>(exe, port);
+  // Wait (bounded) until moto answers an EC2 call.
+  floatlb::SteadyClock clock;
+  floatlb::cloud::aws::RealSleeper sleeper;
+  floatlb::cloud::aws::Mt19937Random rnd;
+  floatlb::cloud::aws::StaticCredentialsProvider creds{{"AKID", "SECRET", "", 0}};
+  auto http = floatlb::cloud::aws::makeCurlTransport();
+  floatlb::cloud::aws::Ec2ClientOptions o{moto->endpoint(), "ap-northeast-3", {}, false};
+  o.retry.maxAttempts = 1;
+  o.retry.callTimeout = std::chrono::seconds(5);
+  floatlb::cloud::aws::Ec2Client probe(o, {*http, creds, clock, sleeper, rnd});
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+  bool up = false;
+  while (std::chrono::steady_clock::now() < deadline && moto->alive()) {
+    if (probe.describeVpcs({}).ok()) {
+      up = true;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // poll interval, not a wait stand-in
+  }
+  if (!up) {
+    std::printf("moto_server did not come up on %s (log: %s)\n", moto->endpoint().c_str(),
+                moto->log().c_str());
+    return 1;
+  }
+  floatlb::cloud::aws::g_moto = moto.get();
+  int rc = RUN_ALL_TESTS();
+  floatlb::cloud::aws::g_moto = nullptr;
+  moto.reset();
+  return rc;
+}
