@@ -8,7 +8,7 @@
 namespace {
 
 template <class T>
-constexpr bool kPlain = std::is_trivially_copyable_v<T> && std::is_standard_layout_v<T>;
+constexpr bool kPlain = std::is_trivially_copyable_v<T>&& std::is_standard_layout_v<T>;
 
 static_assert(FLB_ABI_VERSION == 1);
 

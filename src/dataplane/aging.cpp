@@ -10,12 +10,12 @@ namespace floatlb::dataplane {
 namespace {
 
 struct KeyLess {
-  bool operator()(const flb_ct_key& a, const flb_ct_key& b) const { return std::memcmp(&a, &b, sizeof a) < 0; }
+  bool operator()(const flb_ct_key& a, const flb_ct_key& b) const {
+    return std::memcmp(&a, &b, sizeof a) < 0;
+  }
 };
 
-bool releasesLc(const flb_ct_value& v) {
-  return v.dir == FLB_CT_DIR_FWD && (v.flags & FLB_CT_F_SYNCED) == 0;
-}
+bool releasesLc(const flb_ct_value& v) { return v.dir == FLB_CT_DIR_FWD && (v.flags & FLB_CT_F_SYNCED) == 0; }
 
 void addRemoval(AgingPlan& plan, const CtEntry& e) {
   plan.remove.push_back(e.key);
@@ -48,7 +48,8 @@ Duration ctTimeout(uint8_t proto, uint8_t state, uint32_t est_timeout_s) {
   return std::chrono::seconds(s);
 }
 
-bool shouldExpire(uint8_t proto, uint8_t state, uint32_t est_timeout_s, uint64_t last_seen_ns, TimePoint now) {
+bool shouldExpire(uint8_t proto, uint8_t state, uint32_t est_timeout_s, uint64_t last_seen_ns,
+                  TimePoint now) {
   const uint64_t now_ns = toNanos(now);
   const uint64_t idle_ns = now_ns > last_seen_ns ? now_ns - last_seen_ns : 0;
   return Duration(static_cast<int64_t>(idle_ns)) > ctTimeout(proto, state, est_timeout_s);

@@ -11,9 +11,9 @@
 namespace floatlb::dataplane {
 
 // Timeouts by state (docs/dataplane.md); established flows use the rule's inactivity timeout.
-inline constexpr uint32_t kTcpOpeningTimeoutS = 10;   // SYN_SENT / SYN_RECV
+inline constexpr uint32_t kTcpOpeningTimeoutS = 10;  // SYN_SENT / SYN_RECV
 inline constexpr uint32_t kTcpFinWaitTimeoutS = 30;
-inline constexpr uint32_t kTcpClosedTimeoutS = 10;    // TIME_WAIT / CLOSED
+inline constexpr uint32_t kTcpClosedTimeoutS = 10;  // TIME_WAIT / CLOSED
 inline constexpr uint32_t kUdpNewTimeoutS = 10;
 inline constexpr uint32_t kDefaultTcpEstTimeoutS = 240;  // when the rule gave 0
 inline constexpr uint32_t kDefaultUdpEstTimeoutS = 20;

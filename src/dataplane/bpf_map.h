@@ -18,7 +18,8 @@
 namespace floatlb::dataplane {
 
 inline Error bpfError(const char* what, const char* map, int err) {
-  return makeError(ErrorCode::kIo, std::string(what) + " " + (map ? map : "?") + ": " + std::strerror(err < 0 ? -err : err));
+  return makeError(ErrorCode::kIo,
+                   std::string(what) + " " + (map ? map : "?") + ": " + std::strerror(err < 0 ? -err : err));
 }
 
 template <class K, class V>
@@ -69,8 +70,10 @@ class BpfMap {
       if (rc != 0) return bpfError("get_next_key", name(), rc);
       V value{};
       rc = bpf_map__lookup_elem(map_, &next, sizeof(K), &value, sizeof(V), 0);
-      if (rc == 0) fn(next, value);
-      else if (rc != -ENOENT) return bpfError("lookup", name(), rc);
+      if (rc == 0)
+        fn(next, value);
+      else if (rc != -ENOENT)
+        return bpfError("lookup", name(), rc);
       key = next;
       prev = &key;
     }

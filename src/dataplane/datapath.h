@@ -43,7 +43,7 @@ class Datapath {
 
   // Conntrack.
   virtual Result<std::vector<CtEntry>> dumpConntrack() = 0;
-  virtual Status insertConntrack(const CtEntry& entry) = 0;   // HA sync install
+  virtual Status insertConntrack(const CtEntry& entry) = 0;  // HA sync install
   virtual Status deleteConntrack(const flb_ct_key& key) = 0;
   // Removes both entries of every connection of rule_id (rule deleted => stop forwarding).
   virtual Result<size_t> flushRule(uint32_t rule_id) = 0;

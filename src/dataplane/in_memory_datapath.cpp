@@ -58,7 +58,8 @@ Result<AgingResult> InMemoryDatapath::ageConntrack(TimePoint now) {
   return res;
 }
 
-void InMemoryDatapath::addEndpointTraffic(uint32_t rule_id, uint8_t ep_idx, uint64_t packets, uint64_t bytes) {
+void InMemoryDatapath::addEndpointTraffic(uint32_t rule_id, uint8_t ep_idx, uint64_t packets,
+                                          uint64_t bytes) {
   if (ep_idx >= FLB_MAX_ENDPOINTS) return;
   auto& c = ep_counters_[rule_id][ep_idx];
   c.packets += packets;
@@ -79,7 +80,8 @@ Status InMemoryDatapath::resetRuleCounters(uint32_t rule_id) {
 
 Result<GlobalStats> InMemoryDatapath::globalStats() { return stats_; }
 
-Result<size_t> InMemoryDatapath::pollEvents(const std::function<void(const flb_ct_event&)>& sink, int /*timeout_ms*/) {
+Result<size_t> InMemoryDatapath::pollEvents(const std::function<void(const flb_ct_event&)>& sink,
+                                            int /*timeout_ms*/) {
   size_t n = 0;
   while (!events_.empty()) {
     flb_ct_event ev = events_.front();

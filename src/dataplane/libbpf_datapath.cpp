@@ -175,7 +175,8 @@ Status LibbpfDatapath::upsertService(const flb_svc_key& key, const flb_svc& svc)
   if (svc.n_eps > FLB_MAX_ENDPOINTS || svc.n_slots > FLB_MAX_SLOTS)
     return makeError(ErrorCode::kInvalidArgument, "too many endpoints or slots");
   for (int i = 0; i < svc.n_slots; ++i) {
-    if (svc.slots[i] >= svc.n_eps) return makeError(ErrorCode::kInvalidArgument, "slot names a missing endpoint");
+    if (svc.slots[i] >= svc.n_eps)
+      return makeError(ErrorCode::kInvalidArgument, "slot names a missing endpoint");
   }
   return maps().services.update(key, svc);
 }
@@ -208,7 +209,8 @@ Status LibbpfDatapath::deleteConntrack(const flb_ct_key& key) {
   FLB_ASSIGN_OR_RETURN(auto v, maps().ct.lookup(key));
   if (!v) return makeError(ErrorCode::kNotFound, "conntrack entry not found");
   FLB_ASSIGN_OR_RETURN(bool existed, maps().ct.erase(key));
-  if (existed && v->dir == FLB_CT_DIR_FWD && (v->flags & FLB_CT_F_SYNCED) == 0) releaseLc(v->rule_id, v->ep_idx);
+  if (existed && v->dir == FLB_CT_DIR_FWD && (v->flags & FLB_CT_F_SYNCED) == 0)
+    releaseLc(v->rule_id, v->ep_idx);
   return okStatus();
 }
 
@@ -269,7 +271,8 @@ Result<GlobalStats> LibbpfDatapath::globalStats() {
   return out;
 }
 
-Result<size_t> LibbpfDatapath::pollEvents(const std::function<void(const flb_ct_event&)>& sink, int timeout_ms) {
+Result<size_t> LibbpfDatapath::pollEvents(const std::function<void(const flb_ct_event&)>& sink,
+                                          int timeout_ms) {
   if (rb_ == nullptr) {
     rb_ = ring_buffer__new(bpf_map__fd(skel_->eventsMap()), onEvent, &sink_, nullptr);
     if (rb_ == nullptr) return sysError("ring_buffer__new", errno);

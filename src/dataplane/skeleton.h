@@ -25,14 +25,14 @@ struct Maps {
 
 // Result of one BPF_PROG_TEST_RUN.
 struct ProgRun {
-  uint32_t verdict = 0;         // tc action (TC_ACT_OK = 0, TC_ACT_SHOT = 2, TC_ACT_REDIRECT = 7)
-  std::string packet;           // the packet after the program (data_out)
-  uint32_t duration_ns = 0;     // average per repetition, as measured by the kernel
+  uint32_t verdict = 0;      // tc action (TC_ACT_OK = 0, TC_ACT_SHOT = 2, TC_ACT_REDIRECT = 7)
+  std::string packet;        // the packet after the program (data_out)
+  uint32_t duration_ns = 0;  // average per repetition, as measured by the kernel
 };
 
 struct ProgRunInput {
-  std::string packet;           // full Ethernet frame
-  uint32_t mark = 0;            // skb->mark (service "block")
+  std::string packet;  // full Ethernet frame
+  uint32_t mark = 0;   // skb->mark (service "block")
   uint32_t ingress_ifindex = 0;
   uint32_t repeat = 1;
 };

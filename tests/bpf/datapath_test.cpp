@@ -67,14 +67,15 @@ TEST_P(ModeTest, ForwardAndReverseAreTranslatedWithValidChecksums) {
   EXPECT_EQ(ct().size(), 2u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, ModeTest,
-                         ::testing::Values(ModeCase{"dnat_tcp", FLB_MODE_DNAT, 0, IPPROTO_TCP, false},
-                                           ModeCase{"onearm_tcp", FLB_MODE_ONEARM, kLbIf, IPPROTO_TCP, false},
-                                           ModeCase{"fullnat_tcp", FLB_MODE_FULLNAT, kVip, IPPROTO_TCP, false},
-                                           ModeCase{"dnat_udp", FLB_MODE_DNAT, 0, IPPROTO_UDP, false},
-                                           ModeCase{"fullnat_udp", FLB_MODE_FULLNAT, kVip, IPPROTO_UDP, false},
-                                           ModeCase{"onearm_udp_nocsum", FLB_MODE_ONEARM, kLbIf, IPPROTO_UDP, true}),
-                         [](const auto& info) { return std::string(info.param.name); });
+INSTANTIATE_TEST_SUITE_P(
+    Modes, ModeTest,
+    ::testing::Values(ModeCase{"dnat_tcp", FLB_MODE_DNAT, 0, IPPROTO_TCP, false},
+                      ModeCase{"onearm_tcp", FLB_MODE_ONEARM, kLbIf, IPPROTO_TCP, false},
+                      ModeCase{"fullnat_tcp", FLB_MODE_FULLNAT, kVip, IPPROTO_TCP, false},
+                      ModeCase{"dnat_udp", FLB_MODE_DNAT, 0, IPPROTO_UDP, false},
+                      ModeCase{"fullnat_udp", FLB_MODE_FULLNAT, kVip, IPPROTO_UDP, false},
+                      ModeCase{"onearm_udp_nocsum", FLB_MODE_ONEARM, kLbIf, IPPROTO_UDP, true}),
+    [](const auto& info) { return std::string(info.param.name); });
 
 using Datapath = DatapathTest;
 
@@ -138,7 +139,8 @@ TEST_F(Datapath, HashIsStablePerTupleAndSpreads) {
   addService(makeSvc(FLB_MODE_DNAT, FLB_SEL_HASH, 3));
   std::vector<uint32_t> first;
   std::set<uint32_t> used;
-  for (uint16_t i = 0; i < 30; ++i) first.push_back(parsePacket(run(toVip(static_cast<uint16_t>(kCport + 2 * i))).packet).daddr);
+  for (uint16_t i = 0; i < 30; ++i)
+    first.push_back(parsePacket(run(toVip(static_cast<uint16_t>(kCport + 2 * i))).packet).daddr);
   ASSERT_TRUE(dp_->flushRule(7).ok());
   EXPECT_TRUE(ct().empty());
   for (uint16_t i = 0; i < 30; ++i) {
@@ -153,9 +155,11 @@ TEST_F(Datapath, HashIsStablePerTupleAndSpreads) {
 TEST_F(Datapath, PersistKeepsClientOnOneEndpoint) {
   addService(makeSvc(FLB_MODE_DNAT, FLB_SEL_PERSIST, 3));
   std::set<uint32_t> for_client, overall;
-  for (uint16_t i = 0; i < 20; ++i) for_client.insert(parsePacket(run(toVip(static_cast<uint16_t>(kCport + i))).packet).daddr);
+  for (uint16_t i = 0; i < 20; ++i)
+    for_client.insert(parsePacket(run(toVip(static_cast<uint16_t>(kCport + i))).packet).daddr);
   EXPECT_EQ(for_client.size(), 1u);
-  for (uint32_t c = 0; c < 30; ++c) overall.insert(parsePacket(run(toVip(kCport, 0x02, IPPROTO_TCP, kClient + 1 + c)).packet).daddr);
+  for (uint32_t c = 0; c < 30; ++c)
+    overall.insert(parsePacket(run(toVip(kCport, 0x02, IPPROTO_TCP, kClient + 1 + c)).packet).daddr);
   EXPECT_GT(overall.size(), 1u);
   flb_persist_key pk{7, htonl(kClient)};
   auto pv = dp_->maps().persist.lookup(pk);
@@ -231,7 +235,8 @@ TEST_F(Datapath, SnatPortsExhaustedDrops) {
   addService(makeSvc(FLB_MODE_FULLNAT, FLB_SEL_RR, 1, kVip));
   // Occupy the client's port and every alternative the hash would try for the next client.
   flb_ct_key next{};
-  next.saddr = htonl(kClient + 1), next.daddr = htonl(kVip), next.sport = htons(kCport), next.dport = htons(kVport);
+  next.saddr = htonl(kClient + 1), next.daddr = htonl(kVip), next.sport = htons(kCport),
+  next.dport = htons(kVport);
   next.proto = IPPROTO_TCP;
   for (uint32_t a = 0; a < FLB_SNAT_TRIES; ++a) {
     dataplane::CtEntry e{};
@@ -268,11 +273,13 @@ TEST_F(Datapath, TcpStateAndEvents) {
   EXPECT_EQ(state(), std::set<int>{FLB_CT_ST_TIME_WAIT});
 
   std::vector<uint32_t> types;
-  auto n = dp_->pollEvents([&](const flb_ct_event& ev) {
-    types.push_back(ev.type);
-    EXPECT_EQ(ev.value.dir, FLB_CT_DIR_FWD);
-    EXPECT_EQ(ev.key.sport, htons(kCport));
-  }, 100);
+  auto n = dp_->pollEvents(
+      [&](const flb_ct_event& ev) {
+        types.push_back(ev.type);
+        EXPECT_EQ(ev.value.dir, FLB_CT_DIR_FWD);
+        EXPECT_EQ(ev.key.sport, htons(kCport));
+      },
+      100);
   ASSERT_TRUE(n.ok());
   EXPECT_EQ(types, (std::vector<uint32_t>{FLB_EV_CT_NEW, FLB_EV_CT_EST, FLB_EV_CT_CLOSED}));
 }

@@ -75,11 +75,13 @@ int main(int argc, char** argv) {
     std::printf("SKIP: flb-dpbench loads eBPF programs and needs root\n");
     return 77;
   }
-  if (unshare(CLONE_NEWNET | CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+  if (unshare(CLONE_NEWNET | CLONE_NEWNS) != 0 ||
+      mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
     return die("cannot create private namespaces");
-  if (std::system("ip link add flbb0 type veth peer name flbb1 && ip link set flbb0 up && ip link set flbb1 up && "
-                  "ip addr add 192.168.218.2/24 dev flbb0 && "
-                  "ip neigh replace 192.168.218.11 lladdr 02:00:00:00:00:0b dev flbb0") != 0)
+  if (std::system(
+          "ip link add flbb0 type veth peer name flbb1 && ip link set flbb0 up && ip link set flbb1 up && "
+          "ip addr add 192.168.218.2/24 dev flbb0 && "
+          "ip neigh replace 192.168.218.11 lladdr 02:00:00:00:00:0b dev flbb0") != 0)
     return die("veth setup failed");
   { std::ofstream("/proc/sys/net/ipv4/ip_forward") << "1"; }
   const uint32_t ifindex = if_nametoindex("flbb0");
@@ -123,7 +125,11 @@ int main(int argc, char** argv) {
   const uint32_t ct_hit_ns = r->duration_ns;
 
   ProgRunInput pass;
-  pass.packet = buildPacket([] { auto s = clientPacket(40000, 0x10); s.dport = 443; return s; }());
+  pass.packet = buildPacket([] {
+    auto s = clientPacket(40000, 0x10);
+    s.dport = 443;
+    return s;
+  }());
   pass.repeat = repeat;
   auto rp = dp.testRun(pass);
   if (!rp.ok()) return die("pass run failed");
@@ -162,8 +168,9 @@ int main(int argc, char** argv) {
   const double pass_single = singleRuns(dp, passes, ifindex);
 
   std::printf("ct_hit_ns=%u new_flow_ns=%.0f\n", ct_hit_ns, new_flow_ns);
-  std::printf("# repeat=%u: ct_hit_ns=%u pass_ns=%u | single runs x%d: new_flow_ns=%.0f ct_hit_fib_redirect_ns=%.0f "
-              "pass_ns=%.0f (%d batch(es))\n",
-              repeat, ct_hit_ns, rp->duration_ns, flows, new_flow_ns, hit_single, pass_single, batches);
+  std::printf(
+      "# repeat=%u: ct_hit_ns=%u pass_ns=%u | single runs x%d: new_flow_ns=%.0f ct_hit_fib_redirect_ns=%.0f "
+      "pass_ns=%.0f (%d batch(es))\n",
+      repeat, ct_hit_ns, rp->duration_ns, flows, new_flow_ns, hit_single, pass_single, batches);
   return 0;
 }

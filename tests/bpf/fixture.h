@@ -13,10 +13,10 @@
 
 namespace floatlb::testing {
 
-inline constexpr uint32_t kVip = 0xc0a8f80a;          // 192.168.248.10
-inline constexpr uint32_t kClient = 0xc6120005;       // 198.18.0.5
+inline constexpr uint32_t kVip = 0xc0a8f80a;                              // 192.168.248.10
+inline constexpr uint32_t kClient = 0xc6120005;                           // 198.18.0.5
 inline constexpr uint32_t kEp[3] = {0xc0a8da0b, 0xc0a8da0c, 0xc0a8da0d};  // 192.168.218.11-13
-inline constexpr uint32_t kLbIf = 0xc0a8da02;         // 192.168.218.2 (one-arm source)
+inline constexpr uint32_t kLbIf = 0xc0a8da02;                             // 192.168.218.2 (one-arm source)
 inline constexpr uint16_t kVport = 80, kEport = 8080, kCport = 40000;
 
 inline flb_svc_key svcKey(uint8_t proto = IPPROTO_TCP, uint32_t block = 0) {
@@ -65,7 +65,9 @@ class DatapathTest : public ::testing::Test {
     dp_ = std::move(dp).value();
   }
 
-  dataplane::ProgRun run(const PacketSpec& spec, uint32_t mark = 0) { return runRaw(buildPacket(spec), mark); }
+  dataplane::ProgRun run(const PacketSpec& spec, uint32_t mark = 0) {
+    return runRaw(buildPacket(spec), mark);
+  }
   dataplane::ProgRun runRaw(const std::string& pkt, uint32_t mark = 0) {
     dataplane::ProgRunInput in;
     in.packet = pkt;

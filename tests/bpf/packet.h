@@ -11,8 +11,8 @@
 namespace floatlb::testing {
 
 struct PacketSpec {
-  uint8_t proto = 6;  // IPPROTO_TCP / IPPROTO_UDP
-  uint32_t saddr = 0; // host order
+  uint8_t proto = 6;   // IPPROTO_TCP / IPPROTO_UDP
+  uint32_t saddr = 0;  // host order
   uint32_t daddr = 0;
   uint16_t sport = 0;
   uint16_t dport = 0;

@@ -1,7 +1,7 @@
 // The connection state machine the BPF program runs (bpf/include/floatlb/ct_state.h).
-#include <gtest/gtest.h>
-
 #include "floatlb/ct_state.h"
+
+#include <gtest/gtest.h>
 
 namespace {
 

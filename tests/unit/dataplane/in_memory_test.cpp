@@ -1,9 +1,9 @@
-#include "dataplane/in_memory_datapath.h"
-
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 
 #include <cstring>
+
+#include "dataplane/in_memory_datapath.h"
 
 namespace floatlb::dataplane {
 namespace {

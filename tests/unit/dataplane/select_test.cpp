@@ -1,12 +1,12 @@
 // The selection code the BPF program runs (bpf/include/floatlb/select.h), tested in user space.
+#include "floatlb/select.h"
+
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 
 #include <array>
 #include <random>
 #include <set>
-
-#include "floatlb/select.h"
 
 namespace {
 
@@ -48,7 +48,8 @@ TEST(Select, WeightedSlotsFollowWeights) {
   svc.n_slots = 4;
   svc.slots[0] = 0, svc.slots[1] = 0, svc.slots[2] = 1, svc.slots[3] = 0;
   std::array<int, 2> hits{};
-  for (uint32_t cursor = 0; cursor < 400; ++cursor) ++hits[static_cast<size_t>(flb_slot_ep(&svc, flb_slot_of(cursor, 4)))];
+  for (uint32_t cursor = 0; cursor < 400; ++cursor)
+    ++hits[static_cast<size_t>(flb_slot_ep(&svc, flb_slot_of(cursor, 4)))];
   EXPECT_EQ(hits, (std::array<int, 2>{300, 100}));
 }
 
