@@ -62,6 +62,7 @@ TEST(RunnerTest, SlowProbeDoesNotDelayOthers) {
   auto seen = rec.all();
   EXPECT_EQ(seen[0].key, kFast);
   EXPECT_FALSE(seen[0].healthy);
+  ASSERT_TRUE(waitUntil([&] { return prober.calls(kSlow) >= 1; }));
   EXPECT_EQ(prober.calls(kSlow), 1) << "the held probe is still running, not re-issued";
   EXPECT_GE(prober.calls(kFast), 2);
   prober.setResult(kFast, true);
