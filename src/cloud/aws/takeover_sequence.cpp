@@ -154,9 +154,10 @@ Result<TakeoverOutcome> runTakeoverSequence(Ec2Api& ec2, const TakeoverParams& p
       [&] { return ec2.associateRouteTable(out.routeTableId, out.subnetId); }, &rt_assoc));
   auto igws = ec2.describeInternetGateways({{"attachment.vpc-id", {p.vpcId}}});
   if (!igws.ok()) return igws.error().toError();
-  if (igws->empty()) return makeError(ErrorCode::kNotFound, "no internet gateway attached to " + p.vpcId);
-  run.read("DescribeInternetGateways", p.vpcId, igws->front().internetGatewayId);
-  const std::string igw = igws->front().internetGatewayId;
+  if (igws->empty() && !dry_run)
+    return makeError(ErrorCode::kNotFound, "no internet gateway attached to " + p.vpcId);
+  const std::string igw = igws->empty() ? "<no IGW!>" : igws->front().internetGatewayId;
+  run.read("DescribeInternetGateways", p.vpcId, igw);
   FLB_TRY(run.mutate("CreateRoute", out.routeTableId + " 0.0.0.0/0 -> " + igw,
                      [&] { return ec2.createRoute(out.routeTableId, "0.0.0.0/0", igw); }));
   // 11.-13. Our ENI in the new subnet, attached at device index 1, source/dest check off.
