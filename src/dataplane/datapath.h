@@ -4,6 +4,8 @@
 #pragma once
 
 #include <array>
+#include <cstring>
+#include <optional>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -44,6 +46,14 @@ class Datapath {
   // Conntrack.
   virtual Result<std::vector<CtEntry>> dumpConntrack() = 0;
   virtual Status insertConntrack(const CtEntry& entry) = 0;  // HA sync install
+  // One entry by key. The default walks a full dump; implementations with a real map override it.
+  virtual Result<std::optional<flb_ct_value>> lookupConntrack(const flb_ct_key& key) {
+    FLB_ASSIGN_OR_RETURN(auto all, dumpConntrack());
+    for (const auto& e : all) {
+      if (std::memcmp(&e.key, &key, sizeof key) == 0) return std::optional<flb_ct_value>(e.value);
+    }
+    return std::optional<flb_ct_value>();
+  }
   virtual Status deleteConntrack(const flb_ct_key& key) = 0;
   // Removes both entries of every connection of rule_id (rule deleted => stop forwarding).
   virtual Result<size_t> flushRule(uint32_t rule_id) = 0;

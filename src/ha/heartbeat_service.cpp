@@ -1,0 +1,183 @@
+#include "ha/heartbeat_service.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+
+#include "common/log.h"
+#include "ha/heartbeat.h"
+
+namespace floatlb::ha {
+
+Result<KaConfig> parseKa(const std::string& text) {
+  KaConfig c;
+  std::vector<std::string> parts;
+  size_t start = 0;
+  for (;;) {
+    auto colon = text.find(':', start);
+    parts.push_back(text.substr(start, colon - start));
+    if (colon == std::string::npos) break;
+    start = colon + 1;
+  }
+  if (parts.size() > 3) return makeError(ErrorCode::kInvalidArgument, "--ka: expected REMOTE[:SOURCE[:INTERVAL_US]]");
+  auto remote = Ip4::parse(parts[0]);
+  if (!remote) return makeError(ErrorCode::kInvalidArgument, "--ka: bad remote address '" + parts[0] + "'");
+  c.remote = *remote;
+  if (parts.size() > 1 && !parts[1].empty()) {
+    auto src = Ip4::parse(parts[1]);
+    if (!src) return makeError(ErrorCode::kInvalidArgument, "--ka: bad source address '" + parts[1] + "'");
+    c.source = *src;
+  }
+  if (parts.size() > 2) {
+    uint32_t us = 0;
+    auto [p, ec] = std::from_chars(parts[2].data(), parts[2].data() + parts[2].size(), us);
+    if (ec != std::errc() || p != parts[2].data() + parts[2].size() || us < 10000 || us > 10000000) {
+      return makeError(ErrorCode::kInvalidArgument,
+                       "--ka: interval must be 10000..10000000 microseconds, got '" + parts[2] + "'");
+    }
+    c.interval_us = us;
+  }
+  return c;
+}
+
+HeartbeatService::HeartbeatService(KaConfig cfg, uint32_t node_id, std::string instance, CiStateTable& table,
+                                   const Clock& clock)
+    : cfg_(std::move(cfg)),
+      instance_(std::move(instance)),
+      table_(table),
+      clock_(clock),
+      machine_(HaConfig{node_id, std::chrono::microseconds(cfg_.interval_us), cfg_.multiplier}, clock.now()) {}
+
+HeartbeatService::~HeartbeatService() { stop(); }
+
+Status HeartbeatService::start() {
+  fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd_ < 0) return makeError(ErrorCode::kIo, std::string("heartbeat socket: ") + std::strerror(errno));
+  int one = 1;
+  ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in local{};
+  local.sin_family = AF_INET;
+  local.sin_port = htons(cfg_.port);
+  local.sin_addr.s_addr = cfg_.source.networkOrder();
+  if (::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
+    int err = errno;
+    ::close(fd_);
+    fd_ = -1;
+    return makeError(ErrorCode::kUnavailable, "binding heartbeat socket " + cfg_.source.str() + ":" +
+                                                  std::to_string(cfg_.port) + ": " + std::strerror(err));
+  }
+  if (cfg_.key.empty()) {
+    FLB_WARN("ha", "heartbeats are NOT authenticated (no shared key configured): any host that can reach UDP {} "
+                   "can influence the election", cfg_.port);
+  }
+  FLB_INFO("ha", "heartbeats to {}:{} every {} us, dead after {} missed", cfg_.remote.str(), cfg_.port,
+           cfg_.interval_us, cfg_.multiplier);
+  running_ = true;
+  thread_ = std::thread([this] { loop(); });
+  return okStatus();
+}
+
+void HeartbeatService::stop() {
+  if (!running_.exchange(false)) return;
+  if (thread_.joinable()) thread_.join();
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+void HeartbeatService::apply(const std::optional<Transition>& t) {
+  if (!t) return;
+  FLB_INFO("ha", "{}: {} -> {} (epoch {}): {}", instance_, ciStateName(t->from), ciStateName(t->to), t->epoch,
+           t->reason);
+  (void)table_.set(instance_, t->to, Ip4());
+}
+
+void HeartbeatService::adminSet(CiState state) {
+  std::optional<Transition> t;
+  {
+    std::lock_guard lock(mu_);
+    t = machine_.onAdmin(state, clock_.now());
+  }
+  apply(t);
+}
+
+HeartbeatStats HeartbeatService::stats() const {
+  std::lock_guard lock(mu_);
+  HeartbeatStats s = stats_;
+  s.role = ciStateName(machine_.role());
+  s.epoch = machine_.epoch();
+  s.peer_alive = machine_.peerAlive(clock_.now());
+  if (machine_.peer()) {
+    s.peer_state = ciStateName(machine_.peer()->role);
+    s.peer_epoch = machine_.peer()->epoch;
+  }
+  return s;
+}
+
+void HeartbeatService::loop() {
+  const auto interval = std::chrono::microseconds(cfg_.interval_us);
+  auto next_tx = clock_.now();
+  sockaddr_in peer{};
+  peer.sin_family = AF_INET;
+  peer.sin_port = htons(cfg_.port);
+  peer.sin_addr.s_addr = cfg_.remote.networkOrder();
+  // Ticks run at a tenth of the interval so detection is late by at most that much.
+  const auto tick = std::max<Duration>(interval / 10, std::chrono::milliseconds(1));
+  while (running_) {
+    const auto now = clock_.now();
+    if (now >= next_tx) {
+      Heartbeat hb;
+      {
+        std::lock_guard lock(mu_);
+        hb.view = machine_.self();
+        hb.seq = ++seq_;
+      }
+      hb.interval_us = cfg_.interval_us;
+      hb.multiplier = static_cast<uint8_t>(cfg_.multiplier);
+      auto bytes = encodeHeartbeat(hb, cfg_.key);
+      if (::sendto(fd_, bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&peer), sizeof peer) >= 0) {
+        std::lock_guard lock(mu_);
+        ++stats_.sent;
+      }
+      next_tx = now + interval;
+    }
+    pollfd pfd{fd_, POLLIN, 0};
+    const auto wait = std::min<Duration>(tick, next_tx - clock_.now());
+    ::poll(&pfd, 1, static_cast<int>(std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::milliseconds>(wait).count())));
+    char buf[128];
+    sockaddr_in from{};
+    socklen_t flen = sizeof from;
+    for (;;) {
+      ssize_t n = ::recvfrom(fd_, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &flen);
+      if (n < 0) break;
+      if (from.sin_addr.s_addr != cfg_.remote.networkOrder()) continue;  // only our configured peer
+      auto hb = decodeHeartbeat(std::string_view(buf, static_cast<size_t>(n)), cfg_.key);
+      std::optional<Transition> t;
+      {
+        std::lock_guard lock(mu_);
+        if (!hb) {
+          ++stats_.rejected;
+          if (stats_.rejected % 100 == 1) FLB_WARN("ha", "rejected heartbeat from {}: {}", cfg_.remote.str(), hb.error().message);
+          continue;
+        }
+        ++stats_.received;
+        stats_.last_rx_wall_ms = clock_.wallMillis();
+        t = machine_.onHeartbeat(hb->view, clock_.now());
+      }
+      apply(t);
+    }
+    std::optional<Transition> t;
+    {
+      std::lock_guard lock(mu_);
+      t = machine_.onTick(clock_.now());
+    }
+    apply(t);
+  }
+}
+
+}  // namespace floatlb::ha

@@ -1,0 +1,71 @@
+// The built-in role decider (--ka): sends heartbeats to the peer over UDP 3784, feeds received
+// ones and a periodic tick into HaMachine, and publishes every transition to the CiStateTable.
+#pragma once
+
+#include <atomic>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "common/clock.h"
+#include "common/net.h"
+#include "common/result.h"
+#include "ha/ci_state.h"
+#include "ha/machine.h"
+
+namespace floatlb::ha {
+
+struct KaConfig {
+  Ip4 remote;
+  Ip4 source;                 // 0.0.0.0 = any
+  uint32_t interval_us = 100000;
+  uint32_t multiplier = 3;
+  uint16_t port = 3784;
+  std::string key;            // shared HMAC key; empty = unauthenticated (logged at start)
+};
+
+// "REMOTE[:SOURCE[:INTERVAL_US]]" as the reference's --ka; the interval is honoured.
+Result<KaConfig> parseKa(const std::string& text);
+
+struct HeartbeatStats {
+  uint64_t sent = 0;
+  uint64_t received = 0;
+  uint64_t rejected = 0;  // undecodable or wrongly signed
+  int64_t last_rx_wall_ms = 0;
+  std::string peer_state = "unknown";
+  uint64_t peer_epoch = 0;
+  uint64_t epoch = 0;
+  std::string role = "NOT_DEFINED";
+  bool peer_alive = false;
+};
+
+class HeartbeatService {
+ public:
+  HeartbeatService(KaConfig cfg, uint32_t node_id, std::string instance, CiStateTable& table, const Clock& clock);
+  ~HeartbeatService();
+
+  Status start();
+  void stop();
+  // Operator override through the REST API: routed into the machine so the peers agree.
+  void adminSet(CiState state);
+  [[nodiscard]] HeartbeatStats stats() const;
+  [[nodiscard]] const KaConfig& config() const { return cfg_; }
+
+ private:
+  void loop();
+  void apply(const std::optional<Transition>& t);
+
+  KaConfig cfg_;
+  std::string instance_;
+  CiStateTable& table_;
+  const Clock& clock_;
+  mutable std::mutex mu_;
+  HaMachine machine_;
+  HeartbeatStats stats_;
+  int fd_ = -1;
+  std::atomic<bool> running_{false};
+  std::thread thread_;
+  uint64_t seq_ = 0;
+};
+
+}  // namespace floatlb::ha
