@@ -84,11 +84,12 @@ Result<TakeoverOutcome> runTakeoverSequence(Ec2Api& ec2, const TakeoverParams& p
                            [&] { return ec2.detachNetworkInterface(e.attachment->attachmentId, true); }));
       }
       Status deleted = makeError(ErrorCode::kInternal, "no attempt");
-      for (int i = 0; i < std::max(1, p.deleteEniAttempts); ++i) {
+      const int attempts = std::max(1, p.deleteEniAttempts);
+      for (int i = 0; i < attempts; ++i) {
         deleted = run.mutate("DeleteNetworkInterface", e.networkInterfaceId,
                              [&] { return ec2.deleteNetworkInterface(e.networkInterfaceId); });
         if (deleted.ok()) break;
-        if (pause) pause();
+        if (pause && i + 1 < attempts) pause();
       }
       FLB_TRY(deleted);
     }
