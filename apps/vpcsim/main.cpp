@@ -72,7 +72,8 @@ int down(const std::map<std::string, std::string>& o) {
   if (pidf >> pid && pid > 1) {
     // Only our own daemon, identified by the pid file it wrote; it tears down on SIGTERM.
     if (kill(pid, SIGTERM) == 0) {
-      for (int i = 0; i < 100 && kill(pid, 0) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      for (int i = 0; i < 100 && kill(pid, 0) == 0; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   }
   ProcessRunner runner;
@@ -203,7 +204,8 @@ int up(const std::map<std::string, std::string>& o) {
           << "VPCSIM_NS_VPC=" << realiser.vpcNs() << "\n"
           << "VPCSIM_NS_INET=" << realiser.inetNs() << "\n"
           << "VPCSIM_INET_CLIENT_IP=" << rc.client_ip.str() << "\n";
-      for (const auto& [name, id] : loaded->subnets) env << "VPCSIM_SUBNET_" << upper(name) << "=" << id << "\n";
+      for (const auto& [name, id] : loaded->subnets)
+        env << "VPCSIM_SUBNET_" << upper(name) << "=" << id << "\n";
       for (const auto& [name, id] : loaded->instances) {
         env << "VPCSIM_INSTANCE_" << upper(name) << "=" << id << "\n";
         env << "VPCSIM_NS_" << upper(name) << "=" << realiser.instanceNs(name) << "\n";
@@ -222,7 +224,8 @@ int up(const std::map<std::string, std::string>& o) {
       std::ofstream(dir + "/vpcsim.pid") << getpid() << "\n";
       std::cout << "vpcsim up (prefix " << prefix << ")\n"
                 << "  EC2 API + admin + IMDS(test header): http://127.0.0.1:" << bound.value() << "\n"
-                << (netns ? "  in the VPC (instances): EC2 + IMDSv2 at http://169.254.169.254 (ns " + realiser.vpcNs() + ")\n"
+                << (netns ? "  in the VPC (instances): EC2 + IMDSv2 at http://169.254.169.254 (ns " +
+                                realiser.vpcNs() + ")\n"
                           : "")
                 << "  env file: " << dir << "/vpcsim.env\n"
                 << env.str() << std::flush;

@@ -81,7 +81,8 @@ std::vector<Params> Params::groups(const std::string& prefix) const {
     std::string rest = k.substr(head.size());
     size_t dot = rest.find('.');
     std::string num = rest.substr(0, dot);
-    if (num.empty() || !std::all_of(num.begin(), num.end(), [](unsigned char c) { return std::isdigit(c); }) ||
+    if (num.empty() ||
+        !std::all_of(num.begin(), num.end(), [](unsigned char c) { return std::isdigit(c); }) ||
         num.size() > 6) {
       continue;
     }

@@ -49,10 +49,10 @@ class [[nodiscard]] Outcome {
 struct Unit {};
 using ApiStatus = Outcome<Unit>;
 
-#define SIM_TRY(expr)                              \
-  do {                                             \
-    auto sim_try_ = (expr);                        \
-    if (!sim_try_.ok()) return sim_try_.error();   \
+#define SIM_TRY(expr)                            \
+  do {                                           \
+    auto sim_try_ = (expr);                      \
+    if (!sim_try_.ok()) return sim_try_.error(); \
   } while (0)
 
 // Decoded Query parameters (already URL-decoded). Keys are case-sensitive, as on the wire.

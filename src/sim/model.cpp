@@ -88,15 +88,24 @@ bool matchesFilters(const std::vector<Filter>& filters, const Tags& tags, const 
 
 const char* eventKindName(RealiseEvent::Kind k) {
   switch (k) {
-    case RealiseEvent::Kind::kSubnetCreated: return "SubnetCreated";
-    case RealiseEvent::Kind::kSubnetDeleted: return "SubnetDeleted";
-    case RealiseEvent::Kind::kInstanceLaunched: return "InstanceLaunched";
-    case RealiseEvent::Kind::kEniAttached: return "EniAttached";
-    case RealiseEvent::Kind::kEniDetached: return "EniDetached";
-    case RealiseEvent::Kind::kPrivateIpAssigned: return "PrivateIpAssigned";
-    case RealiseEvent::Kind::kPrivateIpUnassigned: return "PrivateIpUnassigned";
-    case RealiseEvent::Kind::kEipAssociated: return "EipAssociated";
-    case RealiseEvent::Kind::kEipDisassociated: return "EipDisassociated";
+    case RealiseEvent::Kind::kSubnetCreated:
+      return "SubnetCreated";
+    case RealiseEvent::Kind::kSubnetDeleted:
+      return "SubnetDeleted";
+    case RealiseEvent::Kind::kInstanceLaunched:
+      return "InstanceLaunched";
+    case RealiseEvent::Kind::kEniAttached:
+      return "EniAttached";
+    case RealiseEvent::Kind::kEniDetached:
+      return "EniDetached";
+    case RealiseEvent::Kind::kPrivateIpAssigned:
+      return "PrivateIpAssigned";
+    case RealiseEvent::Kind::kPrivateIpUnassigned:
+      return "PrivateIpUnassigned";
+    case RealiseEvent::Kind::kEipAssociated:
+      return "EipAssociated";
+    case RealiseEvent::Kind::kEipDisassociated:
+      return "EipDisassociated";
   }
   return "?";
 }
@@ -104,8 +113,9 @@ const char* eventKindName(RealiseEvent::Kind k) {
 std::string describeEvent(const RealiseEvent& e) {
   std::string ips;
   for (auto ip : e.ips) ips += (ips.empty() ? "" : ",") + ip.str();
-  return fmt::format("{} subnet={} eni={} instance={} dev={} mac={} ip={} ips=[{}] eip={}", eventKindName(e.kind),
-                     e.subnet_id, e.eni_id, e.instance_id, e.device_index, e.mac, e.ip.str(), ips, e.public_ip);
+  return fmt::format("{} subnet={} eni={} instance={} dev={} mac={} ip={} ips=[{}] eip={}",
+                     eventKindName(e.kind), e.subnet_id, e.eni_id, e.instance_id, e.device_index, e.mac,
+                     e.ip.str(), ips, e.public_ip);
 }
 
 Ec2Model::Ec2Model(const Clock& clock, ModelConfig config)
@@ -178,8 +188,9 @@ std::vector<const Eni*> Ec2Model::enisOf(const std::string& instance_id) const {
       out.push_back(&e);
     }
   }
-  std::sort(out.begin(), out.end(),
-            [](const Eni* a, const Eni* b) { return a->attachment->device_index < b->attachment->device_index; });
+  std::sort(out.begin(), out.end(), [](const Eni* a, const Eni* b) {
+    return a->attachment->device_index < b->attachment->device_index;
+  });
   return out;
 }
 
@@ -204,9 +215,10 @@ Outcome<Ip4> Ec2Model::allocateIp(const Subnet& s) const {
     Ip4 ip = s.cidr.at(n);
     if (ipOwner(ip).empty()) return ip;
   }
-  return apiError("InsufficientFreeAddressesInSubnet",
-                  "There are not enough free addresses in subnet '" + s.id + "' to satisfy the requested number "
-                  "of instances.");
+  return apiError("InsufficientFreeAddressesInSubnet", "There are not enough free addresses in subnet '" +
+                                                           s.id +
+                                                           "' to satisfy the requested number "
+                                                           "of instances.");
 }
 
 RealiseEvent Ec2Model::eniEvent(RealiseEvent::Kind k, const Eni& e) const {
@@ -250,19 +262,24 @@ Outcome<std::string> Ec2Model::associateVpcCidr(const std::string& vpc_id, const
   auto vit = vpcs_.find(vpc_id);
   if (vit == vpcs_.end()) return notFound("InvalidVpcID.NotFound", "vpc ID", vpc_id);
   auto c = Cidr::parse(cidr_text, true);
-  if (!c.ok()) return apiError("InvalidParameterValue", "Value (" + cidr_text + ") for parameter cidrBlock is invalid.");
+  if (!c.ok())
+    return apiError("InvalidParameterValue", "Value (" + cidr_text + ") for parameter cidrBlock is invalid.");
   Cidr cidr(c.value().network(), c.value().prefixLen());
   if (cidr.prefixLen() < 16 || cidr.prefixLen() > 28) {
     return apiError("InvalidVpc.Range", "The CIDR '" + cidr_text + "' is invalid.");
   }
   Vpc& v = vit->second;
-  if (v.cidrs.size() >= 5) return apiError("CidrLimitExceeded", "This network '" + vpc_id + "' has met its maximum number of allowed CIDRs: 5");
+  if (v.cidrs.size() >= 5)
+    return apiError("CidrLimitExceeded",
+                    "This network '" + vpc_id + "' has met its maximum number of allowed CIDRs: 5");
   for (const auto& a : v.cidrs) {
     if (a.cidr.overlaps(cidr)) {
-      return apiError("VpcCidrConflict", "The CIDR '" + cidr.str() + "' conflicts with another CIDR in this VPC");
+      return apiError("VpcCidrConflict",
+                      "The CIDR '" + cidr.str() + "' conflicts with another CIDR in this VPC");
     }
   }
-  CidrAssociation a{newId("vpc-cidr-assoc"), cidr, "associating", clock_.now() + config_.cidr_assoc_time, false};
+  CidrAssociation a{newId("vpc-cidr-assoc"), cidr, "associating", clock_.now() + config_.cidr_assoc_time,
+                    false};
   if (config_.cidr_assoc_time.count() <= 0) a.state = "associated";
   v.cidrs.push_back(a);
   return a.id;
@@ -304,32 +321,36 @@ Outcome<std::string> Ec2Model::createSubnet(const std::string& vpc_id, const std
   if (vit == vpcs_.end()) return notFound("InvalidVpcID.NotFound", "vpc ID", vpc_id);
   auto c = Cidr::parse(cidr_text, true);
   if (!c.ok()) {
-    return apiError("InvalidParameterValue",
-                    "Value (" + cidr_text + ") for parameter cidrBlock is invalid. This is not a valid CIDR block.");
+    return apiError(
+        "InvalidParameterValue",
+        "Value (" + cidr_text + ") for parameter cidrBlock is invalid. This is not a valid CIDR block.");
   }
   Cidr cidr(c.value().network(), c.value().prefixLen());  // canonicalised, as AWS does
   std::string az = az_in.empty() ? config_.azs.front() : az_in;
   if (std::find(config_.azs.begin(), config_.azs.end(), az) == config_.azs.end()) {
     std::string list;
     for (const auto& a : config_.azs) list += (list.empty() ? "" : ", ") + a;
-    return apiError("InvalidParameterValue", "Value (" + az +
-                                                 ") for parameter availabilityZone is invalid. Subnets can "
-                                                 "currently only be created in the following availability zones: " +
-                                                 list + ".");
+    return apiError("InvalidParameterValue",
+                    "Value (" + az +
+                        ") for parameter availabilityZone is invalid. Subnets can "
+                        "currently only be created in the following availability zones: " +
+                        list + ".");
   }
   if (cidr.prefixLen() < 16 || cidr.prefixLen() > 28) {
     return apiError("InvalidSubnet.Range", "The CIDR '" + cidr_text + "' is invalid.");
   }
   bool inside = false;
   for (const auto& a : vit->second.cidrs) {
-    if (a.state == "associated" && a.cidr.prefixLen() <= cidr.prefixLen() && a.cidr.contains(cidr.network())) {
+    if (a.state == "associated" && a.cidr.prefixLen() <= cidr.prefixLen() &&
+        a.cidr.contains(cidr.network())) {
       inside = true;
     }
   }
   if (!inside) return apiError("InvalidSubnet.Range", "The CIDR '" + cidr_text + "' is invalid.");
   for (const auto& [sid, s] : subnets_) {
     if (s.vpc_id == vpc_id && s.cidr.overlaps(cidr)) {
-      return apiError("InvalidSubnet.Conflict", "The CIDR '" + cidr.str() + "' conflicts with another subnet");
+      return apiError("InvalidSubnet.Conflict",
+                      "The CIDR '" + cidr.str() + "' conflicts with another subnet");
     }
   }
   Subnet s;
@@ -402,8 +423,8 @@ Outcome<std::string> Ec2Model::associateRouteTable(const std::string& rtb_id, co
   for (const auto& [rid, r] : route_tables_) {
     for (const auto& a : r.associations) {
       if (a.subnet_id == subnet_id) {
-        return apiError("Resource.AlreadyAssociated",
-                        "the specified association for route table " + rid + " conflicts with an existing association");
+        return apiError("Resource.AlreadyAssociated", "the specified association for route table " + rid +
+                                                          " conflicts with an existing association");
       }
     }
   }
@@ -417,8 +438,8 @@ ApiStatus Ec2Model::disassociateRouteTable(const std::string& association_id) {
     for (auto it = r.associations.begin(); it != r.associations.end(); ++it) {
       if (it->id != association_id) continue;
       if (it->main) {
-        return apiError("InvalidParameterValue", "cannot disassociate the main route table association " +
-                                                     association_id);
+        return apiError("InvalidParameterValue",
+                        "cannot disassociate the main route table association " + association_id);
       }
       r.associations.erase(it);
       return Unit{};
@@ -431,17 +452,21 @@ ApiStatus Ec2Model::deleteRouteTable(const std::string& rtb_id) {
   auto it = route_tables_.find(rtb_id);
   if (it == route_tables_.end()) return notFound("InvalidRouteTableID.NotFound", "routeTable ID", rtb_id);
   if (!it->second.associations.empty()) {
-    return apiError("DependencyViolation", "The routeTable '" + rtb_id + "' has dependencies and cannot be deleted.");
+    return apiError("DependencyViolation",
+                    "The routeTable '" + rtb_id + "' has dependencies and cannot be deleted.");
   }
   route_tables_.erase(it);
   return Unit{};
 }
 
-ApiStatus Ec2Model::createRoute(const std::string& rtb_id, const std::string& dest, const std::string& gateway_id) {
+ApiStatus Ec2Model::createRoute(const std::string& rtb_id, const std::string& dest,
+                                const std::string& gateway_id) {
   auto it = route_tables_.find(rtb_id);
   if (it == route_tables_.end()) return notFound("InvalidRouteTableID.NotFound", "routeTable ID", rtb_id);
   auto c = Cidr::parse(dest);
-  if (!c.ok()) return apiError("InvalidParameterValue", "Value (" + dest + ") for parameter destinationCidrBlock is invalid.");
+  if (!c.ok())
+    return apiError("InvalidParameterValue",
+                    "Value (" + dest + ") for parameter destinationCidrBlock is invalid.");
   auto g = igws_.find(gateway_id);
   if (g == igws_.end()) return notFound("InvalidGatewayID.NotFound", "gateway ID", gateway_id);
   if (g->second.vpc_id != it->second.vpc_id) {
@@ -494,7 +519,8 @@ Outcome<std::string> Ec2Model::runInstance(const std::string& subnet_id, std::op
   return i.id;
 }
 
-Outcome<std::string> Ec2Model::createNetworkInterface(const std::string& subnet_id, std::optional<Ip4> primary_ip,
+Outcome<std::string> Ec2Model::createNetworkInterface(const std::string& subnet_id,
+                                                      std::optional<Ip4> primary_ip,
                                                       const std::vector<std::string>& groups_in,
                                                       const std::string& description, const Tags& tags) {
   const Subnet* s = subnet(subnet_id);
@@ -503,8 +529,8 @@ Outcome<std::string> Ec2Model::createNetworkInterface(const std::string& subnet_
   for (const auto& g : groups) {
     auto it = security_groups_.find(g);
     if (it == security_groups_.end() || it->second != s->vpc_id) {
-      return apiError("InvalidGroup.NotFound", "The security group '" + g + "' does not exist in VPC '" +
-                                                   s->vpc_id + "'");
+      return apiError("InvalidGroup.NotFound",
+                      "The security group '" + g + "' does not exist in VPC '" + s->vpc_id + "'");
     }
   }
   if (groups.empty()) {
@@ -518,8 +544,8 @@ Outcome<std::string> Ec2Model::createNetworkInterface(const std::string& subnet_
   Ip4 ip;
   if (primary_ip) {
     if (!s->cidr.contains(*primary_ip) || ipReserved(*s, *primary_ip)) {
-      return apiError("InvalidParameterValue", "Address " + primary_ip->str() +
-                                                   " does not fall within the subnet's address range");
+      return apiError("InvalidParameterValue",
+                      "Address " + primary_ip->str() + " does not fall within the subnet's address range");
     }
     if (!ipOwner(*primary_ip).empty()) {
       return apiError("InvalidIPAddress.InUse", "The specified address is already in use.");
@@ -545,8 +571,9 @@ Outcome<std::string> Ec2Model::createNetworkInterface(const std::string& subnet_
   return e.id;
 }
 
-Outcome<std::string> Ec2Model::attachNetworkInterface(const std::string& eni_id, const std::string& instance_id,
-                                                      int device_index, std::vector<RealiseEvent>* ev) {
+Outcome<std::string> Ec2Model::attachNetworkInterface(const std::string& eni_id,
+                                                      const std::string& instance_id, int device_index,
+                                                      std::vector<RealiseEvent>* ev) {
   Eni* e = findEni(eni_id);
   if (!e) return notFound("InvalidNetworkInterfaceID.NotFound", "networkInterface ID", eni_id);
   const Instance* inst = instance(instance_id);
@@ -561,20 +588,24 @@ Outcome<std::string> Ec2Model::attachNetworkInterface(const std::string& eni_id,
                     "availability zone");
   }
   if (e->vpc_id != inst->vpc_id) {
-    return apiError("InvalidParameterCombination", "The network interface and the instance are in different VPCs");
+    return apiError("InvalidParameterCombination",
+                    "The network interface and the instance are in different VPCs");
   }
   if (device_index < 0 || device_index > 2) {  // t3.medium: 3 network interfaces
-    return apiError("InvalidParameterValue", fmt::format("Invalid value '{}' for deviceIndex.", device_index));
+    return apiError("InvalidParameterValue",
+                    fmt::format("Invalid value '{}' for deviceIndex.", device_index));
   }
   for (const auto& [id, other] : enis_) {
     if (other.attachment && other.attachment->instance_id == instance_id &&
         other.attachment->device_index == device_index) {
-      return apiError("InvalidParameterValue", fmt::format("Instance '{}' already has an interface attached at "
-                                                           "device index '{}'.",
-                                                           instance_id, device_index));
+      return apiError("InvalidParameterValue",
+                      fmt::format("Instance '{}' already has an interface attached at "
+                                  "device index '{}'.",
+                                  instance_id, device_index));
     }
   }
-  e->attachment = EniAttachment{newId("eni-attach"), instance_id, device_index, "attached", {}, clock_.wallMillis()};
+  e->attachment =
+      EniAttachment{newId("eni-attach"), instance_id, device_index, "attached", {}, clock_.wallMillis()};
   if (ev) ev->push_back(eniEvent(RealiseEvent::Kind::kEniAttached, *e));
   return e->attachment->id;
 }
@@ -602,7 +633,8 @@ ApiStatus Ec2Model::deleteNetworkInterface(const std::string& eni_id, std::vecto
   Eni* e = findEni(eni_id);
   if (!e) return notFound("InvalidNetworkInterfaceID.NotFound", "networkInterface ID", eni_id);
   if (e->attachment) {
-    return apiError("InvalidNetworkInterface.InUse", "The network interface '" + eni_id + "' is currently in use.");
+    return apiError("InvalidNetworkInterface.InUse",
+                    "The network interface '" + eni_id + "' is currently in use.");
   }
   for (auto& [aid, a] : addresses_) {
     if (a.eni_id == eni_id) {
@@ -629,8 +661,8 @@ ApiStatus Ec2Model::setSourceDestCheck(const std::string& eni_id, bool value) {
 }
 
 ApiStatus Ec2Model::assignPrivateIps(const std::string& eni_id, const std::vector<std::string>& ips,
-                                     int secondary_count, bool allow_reassignment, std::vector<RealiseEvent>* ev,
-                                     std::vector<Ip4>* assigned) {
+                                     int secondary_count, bool allow_reassignment,
+                                     std::vector<RealiseEvent>* ev, std::vector<Ip4>* assigned) {
   Eni* e = findEni(eni_id);
   if (!e) return notFound("InvalidNetworkInterfaceID.NotFound", "networkInterface ID", eni_id);
   if (ips.empty() && secondary_count <= 0) {
@@ -650,8 +682,9 @@ ApiStatus Ec2Model::assignPrivateIps(const std::string& eni_id, const std::vecto
     std::string owner = ipOwner(ip.value());
     if (!owner.empty() && owner != eni_id) {
       if (enis_.at(owner).ips.front() == ip.value()) {
-        return apiError("InvalidParameterValue",
-                        "Address " + text + " is the primary private IP address of " + owner + " and cannot move");
+        return apiError(
+            "InvalidParameterValue",
+            "Address " + text + " is the primary private IP address of " + owner + " and cannot move");
       }
       if (!allow_reassignment) {
         // Without AllowReassignment EC2 refuses an address that is assigned elsewhere.
@@ -712,7 +745,8 @@ ApiStatus Ec2Model::unassignPrivateIps(const std::string& eni_id, const std::vec
                       "Some of the specified addresses are not assigned to interface " + eni_id);
     }
     if (pos == e->ips.begin()) {
-      return apiError("InvalidParameterValue", "The primary private IP address " + text + " cannot be unassigned");
+      return apiError("InvalidParameterValue",
+                      "The primary private IP address " + text + " cannot be unassigned");
     }
     drop.push_back(ip.value());
   }
@@ -767,24 +801,28 @@ ApiStatus Ec2Model::releaseAddress(const std::string& allocation_id) {
   return Unit{};
 }
 
-Outcome<std::string> Ec2Model::associateAddress(const std::string& allocation_id, const std::string& eni_id_in,
-                                                const std::string& instance_id, std::optional<Ip4> private_ip,
-                                                bool allow_reassociation, std::vector<RealiseEvent>* ev) {
+Outcome<std::string> Ec2Model::associateAddress(const std::string& allocation_id,
+                                                const std::string& eni_id_in, const std::string& instance_id,
+                                                std::optional<Ip4> private_ip, bool allow_reassociation,
+                                                std::vector<RealiseEvent>* ev) {
   auto ait = addresses_.find(allocation_id);
-  if (ait == addresses_.end()) return notFound("InvalidAllocationID.NotFound", "allocation ID", allocation_id);
+  if (ait == addresses_.end())
+    return notFound("InvalidAllocationID.NotFound", "allocation ID", allocation_id);
   std::string eni_id = eni_id_in;
   if (eni_id.empty() && instance_id.empty()) {
     return apiError("MissingParameter", "Either instance ID or network interface ID must be specified");
   }
   if (!eni_id.empty() && !instance_id.empty()) {
-    return apiError("InvalidParameterCombination", "Specify either an instance ID or a network interface ID, not both");
+    return apiError("InvalidParameterCombination",
+                    "Specify either an instance ID or a network interface ID, not both");
   }
   if (!instance_id.empty()) {
     if (!instance(instance_id)) return notFound("InvalidInstanceID.NotFound", "instance ID", instance_id);
     auto enis = enisOf(instance_id);
     if (enis.size() != 1) {
-      return apiError("InvalidInstanceID", "There are multiple interfaces attached to instance '" + instance_id +
-                                               "'. Please specify an interface ID for the operation instead.");
+      return apiError("InvalidInstanceID",
+                      "There are multiple interfaces attached to instance '" + instance_id +
+                          "'. Please specify an interface ID for the operation instead.");
     }
     eni_id = enis.front()->id;
   }
@@ -798,14 +836,16 @@ Outcome<std::string> Ec2Model::associateAddress(const std::string& allocation_id
   ElasticIp& a = ait->second;
   if (!a.association_id.empty() && a.eni_id == eni_id && a.private_ip == target) return a.association_id;
   if (!a.association_id.empty() && !allow_reassociation) {
-    return apiError("Resource.AlreadyAssociated",
-                    "resource " + allocation_id + " is already associated with associate-id " + a.association_id);
+    return apiError(
+        "Resource.AlreadyAssociated",
+        "resource " + allocation_id + " is already associated with associate-id " + a.association_id);
   }
   for (auto& [oid, other] : addresses_) {
     if (oid != allocation_id && !other.association_id.empty() && other.private_ip == target) {
       if (!allow_reassociation) {
-        return apiError("Resource.AlreadyAssociated", "private IP " + target.str() +
-                                                          " is already associated with " + other.public_ip.str());
+        return apiError(
+            "Resource.AlreadyAssociated",
+            "private IP " + target.str() + " is already associated with " + other.public_ip.str());
       }
       if (ev) {
         RealiseEvent d{RealiseEvent::Kind::kEipDisassociated};
@@ -859,11 +899,13 @@ ApiStatus Ec2Model::createTags(const std::vector<std::string>& resource_ids, con
   for (const auto& id : resource_ids) {
     if (!tagsOf(id)) {
       std::string prefix = id.substr(0, id.rfind('-'));
-      static const std::map<std::string, std::string> kCodes = {
-          {"vpc", "InvalidVpcID.NotFound"},           {"subnet", "InvalidSubnetID.NotFound"},
-          {"rtb", "InvalidRouteTableID.NotFound"},    {"igw", "InvalidInternetGatewayID.NotFound"},
-          {"eni", "InvalidNetworkInterfaceID.NotFound"}, {"i", "InvalidInstanceID.NotFound"},
-          {"eipalloc", "InvalidAllocationID.NotFound"}};
+      static const std::map<std::string, std::string> kCodes = {{"vpc", "InvalidVpcID.NotFound"},
+                                                                {"subnet", "InvalidSubnetID.NotFound"},
+                                                                {"rtb", "InvalidRouteTableID.NotFound"},
+                                                                {"igw", "InvalidInternetGatewayID.NotFound"},
+                                                                {"eni", "InvalidNetworkInterfaceID.NotFound"},
+                                                                {"i", "InvalidInstanceID.NotFound"},
+                                                                {"eipalloc", "InvalidAllocationID.NotFound"}};
       auto c = kCodes.find(prefix);
       return apiError(c != kCodes.end() ? c->second : "InvalidID", "The ID '" + id + "' does not exist");
     }
@@ -887,8 +929,9 @@ std::vector<RealiseEvent> Ec2Model::tick() {
     for (auto& a : v.cidrs) {
       if (a.state == "associating" && now >= a.transition_at) a.state = "associated";
     }
-    std::erase_if(v.cidrs,
-                  [&](const CidrAssociation& a) { return a.state == "disassociating" && now >= a.transition_at; });
+    std::erase_if(v.cidrs, [&](const CidrAssociation& a) {
+      return a.state == "disassociating" && now >= a.transition_at;
+    });
   }
   return ev;
 }
@@ -911,14 +954,16 @@ std::string Ec2Model::subnetXml(const Subnet& s) const {
   for (const auto& [id, e] : enis_) {
     if (e.subnet_id == s.id) used += static_cast<int>(e.ips.size());
   }
-  int zone_index = static_cast<int>(std::find(config_.azs.begin(), config_.azs.end(), s.az) - config_.azs.begin());
+  int zone_index =
+      static_cast<int>(std::find(config_.azs.begin(), config_.azs.end(), s.az) - config_.azs.begin());
   return el("subnetId", s.id) +
          el("subnetArn", "arn:aws:ec2:" + config_.region + ":" + config_.account + ":subnet/" + s.id) +
          el("state", "available") + el("ownerId", config_.account) + el("vpcId", s.vpc_id) +
          el("cidrBlock", s.cidr.str()) + raw("ipv6CidrBlockAssociationSet", "") +
-         el("availableIpAddressCount", static_cast<int>(s.cidr.size()) - 5 - used) + el("availabilityZone", s.az) +
-         el("availabilityZoneId", fmt::format("apne3-az{}", zone_index + 1)) + el("defaultForAz", false) +
-         el("mapPublicIpOnLaunch", false) + el("assignIpv6AddressOnCreation", false) + xml::tagSet(s.tags);
+         el("availableIpAddressCount", static_cast<int>(s.cidr.size()) - 5 - used) +
+         el("availabilityZone", s.az) + el("availabilityZoneId", fmt::format("apne3-az{}", zone_index + 1)) +
+         el("defaultForAz", false) + el("mapPublicIpOnLaunch", false) +
+         el("assignIpv6AddressOnCreation", false) + xml::tagSet(s.tags);
 }
 
 std::string Ec2Model::eniXml(const Eni& e) const {
@@ -933,15 +978,16 @@ std::string Ec2Model::eniXml(const Eni& e) const {
     return "";
   };
   std::string groups;
-  for (const auto& g : e.groups) groups += raw("item", el("groupId", g) + el("groupName", g == "" ? "" : "default"));
+  for (const auto& g : e.groups)
+    groups += raw("item", el("groupId", g) + el("groupName", g == "" ? "" : "default"));
   std::string attach;
   if (e.attachment) {
-    attach = raw("attachment", el("attachmentId", e.attachment->id) + el("instanceId", e.attachment->instance_id) +
-                                   el("instanceOwnerId", config_.account) +
-                                   el("deviceIndex", e.attachment->device_index) + el("networkCardIndex", 0) +
-                                   el("status", e.attachment->status) +
-                                   el("attachTime", isoTime(e.attachment->attach_wall_ms)) +
-                                   el("deleteOnTermination", e.attachment->device_index == 0));
+    attach = raw("attachment",
+                 el("attachmentId", e.attachment->id) + el("instanceId", e.attachment->instance_id) +
+                     el("instanceOwnerId", config_.account) + el("deviceIndex", e.attachment->device_index) +
+                     el("networkCardIndex", 0) + el("status", e.attachment->status) +
+                     el("attachTime", isoTime(e.attachment->attach_wall_ms)) +
+                     el("deleteOnTermination", e.attachment->device_index == 0));
   }
   std::string ips;
   for (size_t n = 0; n < e.ips.size(); ++n) {
@@ -951,9 +997,9 @@ std::string Ec2Model::eniXml(const Eni& e) const {
          el("availabilityZone", e.az) + el("description", e.description) + el("ownerId", config_.account) +
          el("requesterManaged", false) + el("status", e.attachment ? "in-use" : "available") +
          el("macAddress", e.mac) + el("privateIpAddress", e.ips.front().str()) +
-         el("sourceDestCheck", e.source_dest_check) + raw("groupSet", groups) + attach + assocXml(e.ips.front()) +
-         xml::tagSet(e.tags) + raw("privateIpAddressesSet", ips) + raw("ipv6AddressesSet", "") +
-         el("interfaceType", "interface");
+         el("sourceDestCheck", e.source_dest_check) + raw("groupSet", groups) + attach +
+         assocXml(e.ips.front()) + xml::tagSet(e.tags) + raw("privateIpAddressesSet", ips) +
+         raw("ipv6AddressesSet", "") + el("interfaceType", "interface");
 }
 
 std::string Ec2Model::routeTableXml(const RouteTable& r) const {
@@ -968,8 +1014,9 @@ std::string Ec2Model::routeTableXml(const RouteTable& r) const {
                               (a.subnet_id.empty() ? "" : el("subnetId", a.subnet_id)) + el("main", a.main) +
                               raw("associationState", el("state", "associated")));
   }
-  return el("routeTableId", r.id) + el("vpcId", r.vpc_id) + el("ownerId", config_.account) + raw("routeSet", routes) +
-         raw("associationSet", assocs) + raw("propagatingVgwSet", "") + xml::tagSet(r.tags);
+  return el("routeTableId", r.id) + el("vpcId", r.vpc_id) + el("ownerId", config_.account) +
+         raw("routeSet", routes) + raw("associationSet", assocs) + raw("propagatingVgwSet", "") +
+         xml::tagSet(r.tags);
 }
 
 std::string Ec2Model::instanceXml(const Instance& i) const {
@@ -978,13 +1025,14 @@ std::string Ec2Model::instanceXml(const Instance& i) const {
   for (const Eni* e : enisOf(i.id)) enis += raw("item", eniXml(*e));
   return el("instanceId", i.id) + el("imageId", i.image_id) +
          raw("instanceState", el("code", 16) + el("name", "running")) +
-         el("privateDnsName", primary ? "ip-" + primary->ips.front().str() + "." + config_.region + ".compute.internal"
-                                      : "") +
-         el("instanceType", i.instance_type) + raw("placement", el("availabilityZone", i.az) + el("tenancy", "default")) +
+         el("privateDnsName",
+            primary ? "ip-" + primary->ips.front().str() + "." + config_.region + ".compute.internal" : "") +
+         el("instanceType", i.instance_type) +
+         raw("placement", el("availabilityZone", i.az) + el("tenancy", "default")) +
          el("subnetId", i.subnet_id) + el("vpcId", i.vpc_id) +
          el("privateIpAddress", primary ? primary->ips.front().str() : "") +
-         el("sourceDestCheck", primary ? primary->source_dest_check : true) + raw("networkInterfaceSet", enis) +
-         xml::tagSet(i.tags);
+         el("sourceDestCheck", primary ? primary->source_dest_check : true) +
+         raw("networkInterfaceSet", enis) + xml::tagSet(i.tags);
 }
 
 std::string Ec2Model::addressXml(const ElasticIp& a) const {
@@ -996,8 +1044,9 @@ std::string Ec2Model::addressXml(const ElasticIp& a) const {
             el("networkInterfaceId", a.eni_id) + el("networkInterfaceOwnerId", config_.account) +
             el("privateIpAddress", a.private_ip.str());
   }
-  return el("publicIp", a.public_ip.str()) + el("allocationId", a.allocation_id) + el("domain", "vpc") + assoc +
-         el("networkBorderGroup", config_.region) + el("publicIpv4Pool", "amazon") + xml::tagSet(a.tags);
+  return el("publicIp", a.public_ip.str()) + el("allocationId", a.allocation_id) + el("domain", "vpc") +
+         assoc + el("networkBorderGroup", config_.region) + el("publicIpv4Pool", "amazon") +
+         xml::tagSet(a.tags);
 }
 
 // ---- the Query API ------------------------------------------------------------------------------
@@ -1038,8 +1087,8 @@ void Ec2Model::registerHandlers() {
 
   // Generic describe: ids (with a not-found code), filters, item renderer.
   auto describe = [this](const Params& p, const std::string& id_key, const std::string& nf_code,
-                         const std::string& nf_what, const std::set<std::string>& filter_names, auto& collection,
-                         auto fields, auto render) -> Outcome<std::string> {
+                         const std::string& nf_what, const std::set<std::string>& filter_names,
+                         auto& collection, auto fields, auto render) -> Outcome<std::string> {
     auto filters = parseFilters(p);
     SIM_TRY(checkFilterNames(filters, filter_names));
     auto ids = p.list(id_key);
@@ -1058,24 +1107,25 @@ void Ec2Model::registerHandlers() {
   using Vals = std::optional<std::vector<std::string>>;
 
   H["DescribeVpcs"] = [=, this](const Params& p, auto*) -> Outcome<std::string> {
-    auto r = describe(p, "VpcId", "InvalidVpcID.NotFound", "vpc ID",
-                      {"vpc-id", "cidr", "cidr-block-association.cidr-block", "cidr-block-association.state",
-                       "cidr-block-association.association-id", "state", "owner-id", "is-default"},
-                      vpcs_,
-                      [](const Vpc& v, const std::string& n) -> Vals {
-                        std::vector<std::string> out;
-                        if (n == "vpc-id") return std::vector<std::string>{v.id};
-                        if (n == "cidr") return std::vector<std::string>{v.cidrs.front().cidr.str()};
-                        if (n == "state") return std::vector<std::string>{"available"};
-                        if (n == "is-default") return std::vector<std::string>{"false"};
-                        for (const auto& a : v.cidrs) {
-                          if (n == "cidr-block-association.cidr-block") out.push_back(a.cidr.str());
-                          if (n == "cidr-block-association.state") out.push_back(a.state);
-                          if (n == "cidr-block-association.association-id") out.push_back(a.id);
-                        }
-                        return out;
-                      },
-                      [this](const Vpc& v) { return vpcXml(v); });
+    auto r = describe(
+        p, "VpcId", "InvalidVpcID.NotFound", "vpc ID",
+        {"vpc-id", "cidr", "cidr-block-association.cidr-block", "cidr-block-association.state",
+         "cidr-block-association.association-id", "state", "owner-id", "is-default"},
+        vpcs_,
+        [](const Vpc& v, const std::string& n) -> Vals {
+          std::vector<std::string> out;
+          if (n == "vpc-id") return std::vector<std::string>{v.id};
+          if (n == "cidr") return std::vector<std::string>{v.cidrs.front().cidr.str()};
+          if (n == "state") return std::vector<std::string>{"available"};
+          if (n == "is-default") return std::vector<std::string>{"false"};
+          for (const auto& a : v.cidrs) {
+            if (n == "cidr-block-association.cidr-block") out.push_back(a.cidr.str());
+            if (n == "cidr-block-association.state") out.push_back(a.state);
+            if (n == "cidr-block-association.association-id") out.push_back(a.id);
+          }
+          return out;
+        },
+        [this](const Vpc& v) { return vpcXml(v); });
     if (!r.ok()) return r.error();
     return raw("vpcSet", r.value());
   };
@@ -1111,22 +1161,23 @@ void Ec2Model::registerHandlers() {
                                            raw("cidrBlockState", el("state", "disassociating")));
   };
   H["DescribeSubnets"] = [=, this](const Params& p, auto*) -> Outcome<std::string> {
-    auto r = describe(p, "SubnetId", "InvalidSubnetID.NotFound", "subnet ID",
-                      {"subnet-id", "vpc-id", "availability-zone", "cidr-block", "cidr", "cidrBlock", "state",
-                       "default-for-az", "owner-id"},
-                      subnets_,
-                      [](const Subnet& s, const std::string& n) -> Vals {
-                        if (n == "subnet-id") return std::vector<std::string>{s.id};
-                        if (n == "vpc-id") return std::vector<std::string>{s.vpc_id};
-                        if (n == "availability-zone") return std::vector<std::string>{s.az};
-                        if (n == "cidr-block" || n == "cidr" || n == "cidrBlock") {
-                          return std::vector<std::string>{s.cidr.str()};
-                        }
-                        if (n == "state") return std::vector<std::string>{"available"};
-                        if (n == "default-for-az") return std::vector<std::string>{"false"};
-                        return std::nullopt;
-                      },
-                      [this](const Subnet& s) { return subnetXml(s); });
+    auto r = describe(
+        p, "SubnetId", "InvalidSubnetID.NotFound", "subnet ID",
+        {"subnet-id", "vpc-id", "availability-zone", "cidr-block", "cidr", "cidrBlock", "state",
+         "default-for-az", "owner-id"},
+        subnets_,
+        [](const Subnet& s, const std::string& n) -> Vals {
+          if (n == "subnet-id") return std::vector<std::string>{s.id};
+          if (n == "vpc-id") return std::vector<std::string>{s.vpc_id};
+          if (n == "availability-zone") return std::vector<std::string>{s.az};
+          if (n == "cidr-block" || n == "cidr" || n == "cidrBlock") {
+            return std::vector<std::string>{s.cidr.str()};
+          }
+          if (n == "state") return std::vector<std::string>{"available"};
+          if (n == "default-for-az") return std::vector<std::string>{"false"};
+          return std::nullopt;
+        },
+        [this](const Subnet& s) { return subnetXml(s); });
     if (!r.ok()) return r.error();
     return raw("subnetSet", r.value());
   };
@@ -1135,7 +1186,8 @@ void Ec2Model::registerHandlers() {
     if (!vpc_id.ok()) return vpc_id.error();
     auto cidr = required(p, "CidrBlock");
     if (!cidr.ok()) return cidr.error();
-    auto id = createSubnet(vpc_id.value(), cidr.value(), p.getOr("AvailabilityZone", ""), parseTagSpecs(p, "subnet"), ev);
+    auto id = createSubnet(vpc_id.value(), cidr.value(), p.getOr("AvailabilityZone", ""),
+                           parseTagSpecs(p, "subnet"), ev);
     if (!id.ok()) return id.error();
     return raw("subnet", subnetXml(subnets_.at(id.value())));
   };
@@ -1146,26 +1198,27 @@ void Ec2Model::registerHandlers() {
     return kTrue;
   };
   H["DescribeRouteTables"] = [=, this](const Params& p, auto*) -> Outcome<std::string> {
-    auto r = describe(p, "RouteTableId", "InvalidRouteTableID.NotFound", "routeTable ID",
-                      {"route-table-id", "vpc-id", "association.subnet-id", "association.route-table-association-id",
-                       "association.main", "route.gateway-id", "route.destination-cidr-block"},
-                      route_tables_,
-                      [](const RouteTable& r, const std::string& n) -> Vals {
-                        std::vector<std::string> out;
-                        if (n == "route-table-id") return std::vector<std::string>{r.id};
-                        if (n == "vpc-id") return std::vector<std::string>{r.vpc_id};
-                        for (const auto& a : r.associations) {
-                          if (n == "association.subnet-id" && !a.subnet_id.empty()) out.push_back(a.subnet_id);
-                          if (n == "association.route-table-association-id") out.push_back(a.id);
-                          if (n == "association.main") out.push_back(a.main ? "true" : "false");
-                        }
-                        for (const auto& rt : r.routes) {
-                          if (n == "route.gateway-id") out.push_back(rt.gateway_id);
-                          if (n == "route.destination-cidr-block") out.push_back(rt.dest.str());
-                        }
-                        return out;
-                      },
-                      [this](const RouteTable& r) { return routeTableXml(r); });
+    auto r = describe(
+        p, "RouteTableId", "InvalidRouteTableID.NotFound", "routeTable ID",
+        {"route-table-id", "vpc-id", "association.subnet-id", "association.route-table-association-id",
+         "association.main", "route.gateway-id", "route.destination-cidr-block"},
+        route_tables_,
+        [](const RouteTable& r, const std::string& n) -> Vals {
+          std::vector<std::string> out;
+          if (n == "route-table-id") return std::vector<std::string>{r.id};
+          if (n == "vpc-id") return std::vector<std::string>{r.vpc_id};
+          for (const auto& a : r.associations) {
+            if (n == "association.subnet-id" && !a.subnet_id.empty()) out.push_back(a.subnet_id);
+            if (n == "association.route-table-association-id") out.push_back(a.id);
+            if (n == "association.main") out.push_back(a.main ? "true" : "false");
+          }
+          for (const auto& rt : r.routes) {
+            if (n == "route.gateway-id") out.push_back(rt.gateway_id);
+            if (n == "route.destination-cidr-block") out.push_back(rt.dest.str());
+          }
+          return out;
+        },
+        [this](const RouteTable& r) { return routeTableXml(r); });
     if (!r.ok()) return r.error();
     return raw("routeTableSet", r.value());
   };
@@ -1208,29 +1261,30 @@ void Ec2Model::registerHandlers() {
     return kTrue;
   };
   H["DescribeInternetGateways"] = [=, this](const Params& p, auto*) -> Outcome<std::string> {
-    auto r = describe(p, "InternetGatewayId", "InvalidInternetGatewayID.NotFound", "internetGateway ID",
-                      {"internet-gateway-id", "attachment.vpc-id", "attachment.state", "owner-id"}, igws_,
-                      [](const InternetGateway& g, const std::string& n) -> Vals {
-                        if (n == "internet-gateway-id") return std::vector<std::string>{g.id};
-                        if (n == "attachment.vpc-id") return std::vector<std::string>{g.vpc_id};
-                        if (n == "attachment.state") return std::vector<std::string>{"available"};
-                        return std::nullopt;
-                      },
-                      [this](const InternetGateway& g) {
-                        return el("internetGatewayId", g.id) +
-                               raw("attachmentSet",
-                                   raw("item", el("vpcId", g.vpc_id) + el("state", "available"))) +
-                               el("ownerId", config_.account) + xml::tagSet(g.tags);
-                      });
+    auto r = describe(
+        p, "InternetGatewayId", "InvalidInternetGatewayID.NotFound", "internetGateway ID",
+        {"internet-gateway-id", "attachment.vpc-id", "attachment.state", "owner-id"}, igws_,
+        [](const InternetGateway& g, const std::string& n) -> Vals {
+          if (n == "internet-gateway-id") return std::vector<std::string>{g.id};
+          if (n == "attachment.vpc-id") return std::vector<std::string>{g.vpc_id};
+          if (n == "attachment.state") return std::vector<std::string>{"available"};
+          return std::nullopt;
+        },
+        [this](const InternetGateway& g) {
+          return el("internetGatewayId", g.id) +
+                 raw("attachmentSet", raw("item", el("vpcId", g.vpc_id) + el("state", "available"))) +
+                 el("ownerId", config_.account) + xml::tagSet(g.tags);
+        });
     if (!r.ok()) return r.error();
     return raw("internetGatewaySet", r.value());
   };
   H["DescribeAvailabilityZones"] = [this](const Params&, auto*) -> Outcome<std::string> {
     std::string items;
     for (size_t n = 0; n < config_.azs.size(); ++n) {
-      items += raw("item", el("zoneName", config_.azs[n]) + el("zoneState", "available") +
-                               el("regionName", config_.region) + el("zoneId", fmt::format("apne3-az{}", n + 1)) +
-                               el("zoneType", "availability-zone"));
+      items +=
+          raw("item", el("zoneName", config_.azs[n]) + el("zoneState", "available") +
+                          el("regionName", config_.region) + el("zoneId", fmt::format("apne3-az{}", n + 1)) +
+                          el("zoneType", "availability-zone"));
     }
     return raw("availabilityZoneInfo", items);
   };
@@ -1238,7 +1292,8 @@ void Ec2Model::registerHandlers() {
     auto sub = required(p, "SubnetId");
     if (!sub.ok()) return sub.error();
     if (p.getOr("MinCount", "1") != "1" || p.getOr("MaxCount", "1") != "1") {
-      return apiError("InvalidParameterValue", "vpcsim launches exactly one instance per call (MinCount=MaxCount=1)");
+      return apiError("InvalidParameterValue",
+                      "vpcsim launches exactly one instance per call (MinCount=MaxCount=1)");
     }
     std::optional<Ip4> ip;
     if (auto t = p.get("PrivateIpAddress")) {
@@ -1248,34 +1303,35 @@ void Ec2Model::registerHandlers() {
     }
     auto id = runInstance(sub.value(), ip, p.list("SecurityGroupId"), parseTagSpecs(p, "instance"), ev);
     if (!id.ok()) return id.error();
-    return el("reservationId", "r-" + id.value().substr(2)) + el("ownerId", config_.account) + raw("groupSet", "") +
-           raw("instancesSet", raw("item", instanceXml(instances_.at(id.value()))));
+    return el("reservationId", "r-" + id.value().substr(2)) + el("ownerId", config_.account) +
+           raw("groupSet", "") + raw("instancesSet", raw("item", instanceXml(instances_.at(id.value()))));
   };
   H["DescribeInstances"] = [=, this](const Params& p, auto*) -> Outcome<std::string> {
-    auto r = describe(p, "InstanceId", "InvalidInstanceID.NotFound", "instance ID",
-                      {"instance-id", "availability-zone", "subnet-id", "vpc-id", "private-ip-address",
-                       "instance-state-name", "network-interface.network-interface-id", "instance-type"},
-                      instances_,
-                      [this](const Instance& i, const std::string& n) -> Vals {
-                        if (n == "instance-id") return std::vector<std::string>{i.id};
-                        if (n == "availability-zone") return std::vector<std::string>{i.az};
-                        if (n == "subnet-id") return std::vector<std::string>{i.subnet_id};
-                        if (n == "vpc-id") return std::vector<std::string>{i.vpc_id};
-                        if (n == "instance-state-name") return std::vector<std::string>{"running"};
-                        if (n == "instance-type") return std::vector<std::string>{i.instance_type};
-                        std::vector<std::string> out;
-                        for (const Eni* e : enisOf(i.id)) {
-                          if (n == "network-interface.network-interface-id") out.push_back(e->id);
-                          if (n == "private-ip-address" && e->attachment->device_index == 0) {
-                            out.push_back(e->ips.front().str());
-                          }
-                        }
-                        return out;
-                      },
-                      [this](const Instance& i) {
-                        return el("reservationId", "r-" + i.id.substr(2)) + el("ownerId", config_.account) +
-                               raw("groupSet", "") + raw("instancesSet", raw("item", instanceXml(i)));
-                      });
+    auto r = describe(
+        p, "InstanceId", "InvalidInstanceID.NotFound", "instance ID",
+        {"instance-id", "availability-zone", "subnet-id", "vpc-id", "private-ip-address",
+         "instance-state-name", "network-interface.network-interface-id", "instance-type"},
+        instances_,
+        [this](const Instance& i, const std::string& n) -> Vals {
+          if (n == "instance-id") return std::vector<std::string>{i.id};
+          if (n == "availability-zone") return std::vector<std::string>{i.az};
+          if (n == "subnet-id") return std::vector<std::string>{i.subnet_id};
+          if (n == "vpc-id") return std::vector<std::string>{i.vpc_id};
+          if (n == "instance-state-name") return std::vector<std::string>{"running"};
+          if (n == "instance-type") return std::vector<std::string>{i.instance_type};
+          std::vector<std::string> out;
+          for (const Eni* e : enisOf(i.id)) {
+            if (n == "network-interface.network-interface-id") out.push_back(e->id);
+            if (n == "private-ip-address" && e->attachment->device_index == 0) {
+              out.push_back(e->ips.front().str());
+            }
+          }
+          return out;
+        },
+        [this](const Instance& i) {
+          return el("reservationId", "r-" + i.id.substr(2)) + el("ownerId", config_.account) +
+                 raw("groupSet", "") + raw("instancesSet", raw("item", instanceXml(i)));
+        });
     if (!r.ok()) return r.error();
     return raw("reservationSet", r.value());
   };
@@ -1364,7 +1420,8 @@ void Ec2Model::registerHandlers() {
     auto id = required(p, "NetworkInterfaceId");
     if (!id.ok()) return id.error();
     if (id.value().rfind("eni-", 0) != 0) {
-      return apiError("InvalidNetworkInterfaceId.Malformed", "Invalid id: \"" + id.value() + "\" (expecting \"eni-...\")");
+      return apiError("InvalidNetworkInterfaceId.Malformed",
+                      "Invalid id: \"" + id.value() + "\" (expecting \"eni-...\")");
     }
     SIM_TRY(deleteNetworkInterface(id.value(), ev));
     return kTrue;
@@ -1428,32 +1485,33 @@ void Ec2Model::registerHandlers() {
     }
     Params q = p;
     std::vector<std::string> ips = p.list("PublicIp");
-    auto r = describe(q, "AllocationId", "InvalidAllocationID.NotFound", "allocation ID",
-                      {"public-ip", "allocation-id", "association-id", "network-interface-id", "private-ip-address",
-                       "instance-id", "domain", "network-border-group"},
-                      addresses_,
-                      [this](const ElasticIp& a, const std::string& n) -> Vals {
-                        using V = std::vector<std::string>;
-                        if (n == "public-ip") return V{a.public_ip.str()};
-                        if (n == "allocation-id") return V{a.allocation_id};
-                        if (n == "domain") return V{"vpc"};
-                        if (n == "network-border-group") return V{config_.region};
-                        if (a.association_id.empty()) return V{};
-                        if (n == "association-id") return V{a.association_id};
-                        if (n == "network-interface-id") return V{a.eni_id};
-                        if (n == "private-ip-address") return V{a.private_ip.str()};
-                        if (n == "instance-id") {
-                          const Eni* e = eni(a.eni_id);
-                          if (e && e->attachment) return V{e->attachment->instance_id};
-                        }
-                        return V{};
-                      },
-                      [&ips, this](const ElasticIp& a) {
-                        if (!ips.empty() && std::find(ips.begin(), ips.end(), a.public_ip.str()) == ips.end()) {
-                          return std::string();
-                        }
-                        return addressXml(a);
-                      });
+    auto r = describe(
+        q, "AllocationId", "InvalidAllocationID.NotFound", "allocation ID",
+        {"public-ip", "allocation-id", "association-id", "network-interface-id", "private-ip-address",
+         "instance-id", "domain", "network-border-group"},
+        addresses_,
+        [this](const ElasticIp& a, const std::string& n) -> Vals {
+          using V = std::vector<std::string>;
+          if (n == "public-ip") return V{a.public_ip.str()};
+          if (n == "allocation-id") return V{a.allocation_id};
+          if (n == "domain") return V{"vpc"};
+          if (n == "network-border-group") return V{config_.region};
+          if (a.association_id.empty()) return V{};
+          if (n == "association-id") return V{a.association_id};
+          if (n == "network-interface-id") return V{a.eni_id};
+          if (n == "private-ip-address") return V{a.private_ip.str()};
+          if (n == "instance-id") {
+            const Eni* e = eni(a.eni_id);
+            if (e && e->attachment) return V{e->attachment->instance_id};
+          }
+          return V{};
+        },
+        [&ips, this](const ElasticIp& a) {
+          if (!ips.empty() && std::find(ips.begin(), ips.end(), a.public_ip.str()) == ips.end()) {
+            return std::string();
+          }
+          return addressXml(a);
+        });
     if (!r.ok()) return r.error();
     std::string items = r.value();
     // Drop the empty <item></item> of addresses filtered out by PublicIp.N.

@@ -20,15 +20,15 @@ namespace floatlb::sim {
 // ---- realisation events -------------------------------------------------------------------------
 struct RealiseEvent {
   enum class Kind {
-    kSubnetCreated,      // subnet_id, subnet_seq, cidr, gateway
-    kSubnetDeleted,      // subnet_id, subnet_seq
-    kInstanceLaunched,   // instance_id, instance_name
-    kEniAttached,        // eni_id, eni_seq, instance_*, device_index, mac, subnet_seq, ips, configure
-    kEniDetached,        // eni_id, eni_seq, instance_*, device_index, subnet_seq, ips
-    kPrivateIpAssigned,  // eni_id, mac, subnet_seq, ip, attached
-    kPrivateIpUnassigned,// eni_id, subnet_seq, ip
-    kEipAssociated,      // public_ip, ip (private)
-    kEipDisassociated,   // public_ip, ip (private)
+    kSubnetCreated,        // subnet_id, subnet_seq, cidr, gateway
+    kSubnetDeleted,        // subnet_id, subnet_seq
+    kInstanceLaunched,     // instance_id, instance_name
+    kEniAttached,          // eni_id, eni_seq, instance_*, device_index, mac, subnet_seq, ips, configure
+    kEniDetached,          // eni_id, eni_seq, instance_*, device_index, subnet_seq, ips
+    kPrivateIpAssigned,    // eni_id, mac, subnet_seq, ip, attached
+    kPrivateIpUnassigned,  // eni_id, subnet_seq, ip
+    kEipAssociated,        // public_ip, ip (private)
+    kEipDisassociated,     // public_ip, ip (private)
   };
   Kind kind;
   std::string subnet_id, eni_id, instance_id, instance_name, mac, public_ip;
@@ -126,15 +126,15 @@ struct ModelConfig {
   std::string account = "123456789012";
   std::vector<std::string> azs = {"ap-northeast-3a", "ap-northeast-3b", "ap-northeast-3c"};
   Cidr eip_pool = Cidr(Ip4::fromOctets(198, 18, 100, 0), 24);
-  Duration detach_time = std::chrono::seconds(2);       // attachment "detaching" -> gone
-  Duration cidr_assoc_time = std::chrono::seconds(1);   // VPC CIDR "associating" -> "associated"
+  Duration detach_time = std::chrono::seconds(2);      // attachment "detaching" -> gone
+  Duration cidr_assoc_time = std::chrono::seconds(1);  // VPC CIDR "associating" -> "associated"
   uint64_t seed = 1;
 };
 
 // The answer to one API call.
 struct ApiResponse {
   int http_status = 200;
-  std::string body;  // XML
+  std::string body;        // XML
   std::string error_code;  // "" on success
   std::vector<RealiseEvent> events;
   int64_t latency_ms = 0;  // how long the server should wait before answering

@@ -17,18 +17,23 @@ std::string Ec2Model::dumpJson() const {
     j["vpcs"].push_back({{"id", id}, {"cidrs", cidrs}, {"tags", v.tags}});
   }
   for (const auto& [id, s] : subnets_) {
-    j["subnets"].push_back({{"id", id}, {"vpc", s.vpc_id}, {"az", s.az}, {"cidr", s.cidr.str()}, {"tags", s.tags}});
+    j["subnets"].push_back(
+        {{"id", id}, {"vpc", s.vpc_id}, {"az", s.az}, {"cidr", s.cidr.str()}, {"tags", s.tags}});
   }
   for (const auto& [id, r] : route_tables_) {
     json routes = json::array(), assocs = json::array();
     for (const auto& rt : r.routes) routes.push_back({{"dest", rt.dest.str()}, {"gateway", rt.gateway_id}});
-    for (const auto& a : r.associations) assocs.push_back({{"id", a.id}, {"subnet", a.subnet_id}, {"main", a.main}});
+    for (const auto& a : r.associations)
+      assocs.push_back({{"id", a.id}, {"subnet", a.subnet_id}, {"main", a.main}});
     j["route_tables"].push_back({{"id", id}, {"routes", routes}, {"associations", assocs}, {"tags", r.tags}});
   }
   for (const auto& [id, g] : igws_) j["internet_gateways"].push_back({{"id", id}, {"vpc", g.vpc_id}});
   for (const auto& [id, i] : instances_) {
-    j["instances"].push_back(
-        {{"id", id}, {"name", i.name}, {"az", i.az}, {"subnet", i.subnet_id}, {"primary_eni", i.primary_eni}});
+    j["instances"].push_back({{"id", id},
+                              {"name", i.name},
+                              {"az", i.az},
+                              {"subnet", i.subnet_id},
+                              {"primary_eni", i.primary_eni}});
   }
   for (const auto& [id, e] : enis_) {
     json ips = json::array();

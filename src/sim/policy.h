@@ -60,8 +60,8 @@ class Throttler {
 
 // ---- fault injection ----------------------------------------------------------------------------
 struct FaultRule {
-  std::string action;            // EC2 action name, or "*" for every action
-  std::string code;              // error code to return ("" = no error, only latency/detach)
+  std::string action;  // EC2 action name, or "*" for every action
+  std::string code;    // error code to return ("" = no error, only latency/detach)
   std::string message = "Injected fault";
   int http_status = 400;
   int count = -1;                // how many more times to fire; -1 = unlimited

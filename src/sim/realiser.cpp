@@ -58,7 +58,8 @@ Status ProcessRunner::run(const std::vector<std::string>& argv, const std::strin
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms_);
   bool timed_out = false;
   for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       timed_out = true;
       break;
@@ -140,7 +141,8 @@ Status Realiser::apply(const RealiseEvent& e) {
       std::string br = "br" + std::to_string(e.subnet_seq);
       bridge_of_subnet_seq_[e.subnet_seq] = br;
       FLB_TRY(ip(vpc, {"link", "add", br, "type", "bridge"}));
-      FLB_TRY(ip(vpc, {"addr", "add", e.gateway.str() + "/" + std::to_string(e.cidr.prefixLen()), "dev", br}));
+      FLB_TRY(
+          ip(vpc, {"addr", "add", e.gateway.str() + "/" + std::to_string(e.cidr.prefixLen()), "dev", br}));
       return ip(vpc, {"link", "set", br, "up"});
     }
     case K::kSubnetDeleted:
@@ -160,9 +162,11 @@ Status Realiser::apply(const RealiseEvent& e) {
       FLB_TRY(ip(ns, {"link", "set", dev, "address", e.mac}));
       FLB_TRY(ip(vpc, {"link", "set", host, "master", br}));
       FLB_TRY(ip(vpc, {"link", "set", host, "up"}));
-      for (Ip4 a : e.ips) FLB_TRY(ip(vpc, {"neigh", "replace", a.str(), "lladdr", e.mac, "dev", br, "nud", "permanent"}));
+      for (Ip4 a : e.ips)
+        FLB_TRY(ip(vpc, {"neigh", "replace", a.str(), "lladdr", e.mac, "dev", br, "nud", "permanent"}));
       if (e.configure) {  // what DHCP does for the primary interface at boot
-        FLB_TRY(ip(ns, {"addr", "add", e.ips.front().str() + "/" + std::to_string(e.cidr.prefixLen()), "dev", dev}));
+        FLB_TRY(ip(
+            ns, {"addr", "add", e.ips.front().str() + "/" + std::to_string(e.cidr.prefixLen()), "dev", dev}));
         FLB_TRY(ip(ns, {"link", "set", dev, "up"}));
         FLB_TRY(ip(ns, {"route", "add", "default", "via", e.gateway.str()}));
       }
@@ -175,8 +179,8 @@ Status Realiser::apply(const RealiseEvent& e) {
     }
     case K::kPrivateIpAssigned:
       if (!e.attached) return okStatus();
-      return ip(vpc, {"neigh", "replace", e.ip.str(), "lladdr", e.mac, "dev", "br" + std::to_string(e.subnet_seq),
-                      "nud", "permanent"});
+      return ip(vpc, {"neigh", "replace", e.ip.str(), "lladdr", e.mac, "dev",
+                      "br" + std::to_string(e.subnet_seq), "nud", "permanent"});
     case K::kPrivateIpUnassigned:
       (void)ip(vpc, {"neigh", "del", e.ip.str(), "dev", "br" + std::to_string(e.subnet_seq)});
       return okStatus();
@@ -191,7 +195,8 @@ Status Realiser::apply(const RealiseEvent& e) {
 }
 
 Status Realiser::teardownPrefix(CommandRunner& runner, const std::string& prefix) {
-  if (prefix.size() < 3) return makeError(ErrorCode::kInvalidArgument, "refusing a prefix shorter than 3 chars");
+  if (prefix.size() < 3)
+    return makeError(ErrorCode::kInvalidArgument, "refusing a prefix shorter than 3 chars");
   DIR* d = opendir("/run/netns");
   if (!d) return okStatus();
   std::vector<std::string> names;

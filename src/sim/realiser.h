@@ -35,10 +35,10 @@ class ProcessRunner final : public CommandRunner {
 };
 
 struct RealiserConfig {
-  std::string prefix;                                 // e.g. "flb1234-"
+  std::string prefix;  // e.g. "flb1234-"
   Cidr inet_link = Cidr(Ip4::fromOctets(198, 18, 0, 0), 24);
-  Ip4 igw_ip = Ip4::fromOctets(198, 18, 0, 1);        // vpc side of the internet link
-  Ip4 client_ip = Ip4::fromOctets(198, 18, 0, 2);     // the internet client
+  Ip4 igw_ip = Ip4::fromOctets(198, 18, 0, 1);     // vpc side of the internet link
+  Ip4 client_ip = Ip4::fromOctets(198, 18, 0, 2);  // the internet client
   Ip4 metadata_ip = Ip4::fromOctets(169, 254, 169, 254);
 };
 
@@ -48,7 +48,9 @@ class Realiser {
 
   [[nodiscard]] std::string vpcNs() const { return cfg_.prefix + "vpc"; }
   [[nodiscard]] std::string inetNs() const { return cfg_.prefix + "inet"; }
-  [[nodiscard]] std::string instanceNs(const std::string& instance_name) const { return cfg_.prefix + instance_name; }
+  [[nodiscard]] std::string instanceNs(const std::string& instance_name) const {
+    return cfg_.prefix + instance_name;
+  }
   [[nodiscard]] const RealiserConfig& config() const { return cfg_; }
 
   // Creates the vpc and inet namespaces, the internet link, IMDS address, forwarding, NAT table.

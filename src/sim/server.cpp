@@ -1,11 +1,11 @@
 #include "sim/server.h"
 
 #include <fcntl.h>
+#include <httplib.h>
 #include <sched.h>
 #include <unistd.h>
 
 #include <condition_variable>
-#include <httplib.h>
 #include <nlohmann/json.hpp>
 #include <random>
 
@@ -45,7 +45,8 @@ struct SimServer::Impl {
   std::condition_variable tick_cv;
   bool stopping = false;
 
-  Impl(Ec2Model& m, const Clock& c, Realiser* r, ServerConfig sc) : model(m), clock(c), realiser(r), cfg(std::move(sc)) {}
+  Impl(Ec2Model& m, const Clock& c, Realiser* r, ServerConfig sc)
+      : model(m), clock(c), realiser(r), cfg(std::move(sc)) {}
 
   void realiseLocked(const std::vector<RealiseEvent>& events) {
     for (const auto& e : events) {
@@ -58,7 +59,8 @@ struct SimServer::Impl {
 
   std::string requestId() {
     auto h = randomHex(rng, 32);
-    return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20);
+    return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" +
+           h.substr(20);
   }
 
   void handleEc2(const httplib::Request& req, httplib::Response& res) {
@@ -110,7 +112,8 @@ struct SimServer::Impl {
 
   // ---- IMDSv2 ----
   std::string callerInstance(const httplib::Request& req, bool root_listener) {
-    if (root_listener && req.has_header("X-Vpcsim-Instance-Id")) return req.get_header_value("X-Vpcsim-Instance-Id");
+    if (root_listener && req.has_header("X-Vpcsim-Instance-Id"))
+      return req.get_header_value("X-Vpcsim-Instance-Id");
     auto ip = Ip4::parse(req.remote_addr);
     if (!ip.ok()) return "";
     const Instance* i = model.instanceByPrivateIp(ip.value());
@@ -174,9 +177,12 @@ struct SimServer::Impl {
     const std::string kMeta = "/latest/meta-data";
     const std::string kDoc = "/latest/dynamic/instance-identity/document";
     if (path == kDoc) {
-      nlohmann::json j = {{"accountId", model.config().account}, {"availabilityZone", inst.az},
-                          {"instanceId", inst.id},                {"region", model.config().region},
-                          {"instanceType", inst.instance_type},   {"imageId", inst.image_id}};
+      nlohmann::json j = {{"accountId", model.config().account},
+                          {"availabilityZone", inst.az},
+                          {"instanceId", inst.id},
+                          {"region", model.config().region},
+                          {"instanceType", inst.instance_type},
+                          {"imageId", inst.image_id}};
       for (const Eni* e : model.enisOf(inst.id)) {
         if (e->attachment->device_index == 0) j["privateIp"] = e->ips.front().str();
       }
@@ -190,14 +196,16 @@ struct SimServer::Impl {
     for (const Eni* e : enis) {
       if (e->attachment->device_index == 0) primary = e;
     }
-    if (path.empty()) return std::string("instance-id\ninstance-type\nlocal-ipv4\nmac\nplacement/\nnetwork/\niam/");
+    if (path.empty())
+      return std::string("instance-id\ninstance-type\nlocal-ipv4\nmac\nplacement/\nnetwork/\niam/");
     if (path == "instance-id") return inst.id;
     if (path == "instance-type") return inst.instance_type;
     if (path == "placement/availability-zone") return inst.az;
     if (path == "placement/region") return model.config().region;
     if (path == "placement/" || path == "placement") return std::string("availability-zone\nregion");
     if (path == "mac") return primary ? std::optional<std::string>(primary->mac) : std::nullopt;
-    if (path == "local-ipv4") return primary ? std::optional<std::string>(primary->ips.front().str()) : std::nullopt;
+    if (path == "local-ipv4")
+      return primary ? std::optional<std::string>(primary->ips.front().str()) : std::nullopt;
     if (path == "iam/" || path == "iam") return std::string("security-credentials/");
     if (path == "iam/security-credentials/" || path == "iam/security-credentials") return cfg.role_name;
     if (path == "iam/security-credentials/" + cfg.role_name) {
@@ -207,9 +215,12 @@ struct SimServer::Impl {
       gmtime_r(&t, &tm);
       char buf[32];
       std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-      nlohmann::json j = {{"Code", "Success"},          {"LastUpdated", buf},
-                          {"Type", "AWS-HMAC"},         {"AccessKeyId", cfg.role_access_key},
-                          {"SecretAccessKey", cfg.role_secret}, {"Token", "vpcsim-session-token"},
+      nlohmann::json j = {{"Code", "Success"},
+                          {"LastUpdated", buf},
+                          {"Type", "AWS-HMAC"},
+                          {"AccessKeyId", cfg.role_access_key},
+                          {"SecretAccessKey", cfg.role_secret},
+                          {"Token", "vpcsim-session-token"},
                           {"Expiration", buf}};
       return j.dump(2);
     }
@@ -307,7 +318,10 @@ struct SimServer::Impl {
       if (p == "/admin/faults") {
         nlohmann::json rules = nlohmann::json::array();
         for (const auto& r : model.faults().rules()) {
-          rules.push_back({{"action", r.action}, {"code", r.code}, {"count", r.count}, {"probability", r.probability},
+          rules.push_back({{"action", r.action},
+                           {"code", r.code},
+                           {"count", r.count},
+                           {"probability", r.probability},
                            {"latency_ms", r.extra_latency_ms}});
         }
         return reply(200, rules);
@@ -334,18 +348,20 @@ struct SimServer::Impl {
             model.config().cidr_assoc_time = std::chrono::milliseconds(body["cidr_assoc_ms"].get<int64_t>());
           }
         }
-        return reply(200, {{"detach_ms", std::chrono::duration_cast<std::chrono::milliseconds>(
-                                             model.config().detach_time).count()},
-                           {"cidr_assoc_ms", std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                 model.config().cidr_assoc_time).count()}});
+        return reply(
+            200, {{"detach_ms",
+                   std::chrono::duration_cast<std::chrono::milliseconds>(model.config().detach_time).count()},
+                  {"cidr_assoc_ms",
+                   std::chrono::duration_cast<std::chrono::milliseconds>(model.config().cidr_assoc_time)
+                       .count()}});
       }
       if (p == "/admin/throttle") {
         if (req.method == "POST") {
           if (body.contains("enabled")) model.throttler().setEnabled(body["enabled"].get<bool>());
           if (body.contains("buckets")) {
             for (auto& [name, spec] : body["buckets"].items()) {
-              model.throttler().configure(name, BucketSpec{spec.at("capacity").get<double>(),
-                                                           spec.at("refill_per_s").get<double>()});
+              model.throttler().configure(
+                  name, BucketSpec{spec.at("capacity").get<double>(), spec.at("refill_per_s").get<double>()});
             }
           }
         }

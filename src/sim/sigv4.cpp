@@ -31,8 +31,8 @@ std::string sha256Hex(const std::string& data) {
 std::string hmacSha256(const std::string& key, const std::string& data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
-       data.size(), md, &len);
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), md, &len);
   return std::string(reinterpret_cast<char*>(md), len);
 }
 
@@ -83,8 +83,8 @@ std::string canonicalRequest(const Request& r, const std::string& signed_headers
   }
   auto payload = r.headers.find("x-amz-content-sha256");
   std::string payload_hash = payload != r.headers.end() ? payload->second : sha256Hex(r.body);
-  return r.method + "\n" + uriEncode(r.path, false) + "\n" + query + "\n" + headers + "\n" + signed_headers + "\n" +
-         payload_hash;
+  return r.method + "\n" + uriEncode(r.path, false) + "\n" + query + "\n" + headers + "\n" + signed_headers +
+         "\n" + payload_hash;
 }
 
 std::string signingKey(const std::string& secret, const std::string& date, const std::string& region,
@@ -97,14 +97,16 @@ std::string signingKey(const std::string& secret, const std::string& date, const
 
 std::string signature(const Request& r, const std::string& signed_headers, const std::string& amz_date,
                       const std::string& scope, const std::string& key) {
-  std::string sts = "AWS4-HMAC-SHA256\n" + amz_date + "\n" + scope + "\n" + sha256Hex(canonicalRequest(r, signed_headers));
+  std::string sts =
+      "AWS4-HMAC-SHA256\n" + amz_date + "\n" + scope + "\n" + sha256Hex(canonicalRequest(r, signed_headers));
   return hex(hmacSha256(key, sts));
 }
 
 Outcome<ParsedAuthorization> parseAuthorization(const std::string& header) {
   const std::string kAlg = "AWS4-HMAC-SHA256 ";
   if (header.rfind(kAlg, 0) != 0) {
-    return apiError("IncompleteSignature", "Unsupported authorization scheme (expecting AWS4-HMAC-SHA256)", 400);
+    return apiError("IncompleteSignature", "Unsupported authorization scheme (expecting AWS4-HMAC-SHA256)",
+                    400);
   }
   ParsedAuthorization a;
   std::string rest = header.substr(kAlg.size());
@@ -133,7 +135,8 @@ Outcome<ParsedAuthorization> parseAuthorization(const std::string& header) {
   }
   if (scope.size() != 5 || scope[4] != "aws4_request" || a.signed_headers.empty() || a.signature.empty()) {
     return apiError("IncompleteSignature",
-                    "Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters.", 400);
+                    "Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters.",
+                    400);
   }
   a.access_key = scope[0];
   a.date = scope[1];
@@ -148,7 +151,8 @@ static int64_t parseAmzDateMs(const std::string& d) {  // YYYYMMDDTHHMMSSZ
   return static_cast<int64_t>(timegm(&tm)) * 1000;
 }
 
-ApiStatus verify(const Request& r, const std::map<std::string, std::string>& credentials, int64_t now_wall_ms) {
+ApiStatus verify(const Request& r, const std::map<std::string, std::string>& credentials,
+                 int64_t now_wall_ms) {
   auto auth = r.headers.find("authorization");
   if (auth == r.headers.end()) {
     return apiError("MissingAuthenticationToken", "Request is missing Authentication Token", 401);
@@ -162,8 +166,10 @@ ApiStatus verify(const Request& r, const std::map<std::string, std::string>& cre
   }
   auto date = r.headers.find("x-amz-date");
   if (date == r.headers.end()) {
-    return apiError("IncompleteSignature", "Authorization header requires existence of either a 'X-Amz-Date' or a "
-                                           "'Date' header.", 400);
+    return apiError("IncompleteSignature",
+                    "Authorization header requires existence of either a 'X-Amz-Date' or a "
+                    "'Date' header.",
+                    400);
   }
   if (now_wall_ms > 0) {
     int64_t t = parseAmzDateMs(date->second);
@@ -175,10 +181,11 @@ ApiStatus verify(const Request& r, const std::map<std::string, std::string>& cre
   std::string want = signature(r, a.signed_headers, date->second, scope,
                                signingKey(secret->second, a.date, a.region, a.service));
   if (want != a.signature) {
-    return apiError("SignatureDoesNotMatch",
-                    "The request signature we calculated does not match the signature you provided. Check your AWS "
-                    "Secret Access Key and signing method.",
-                    403);
+    return apiError(
+        "SignatureDoesNotMatch",
+        "The request signature we calculated does not match the signature you provided. Check your AWS "
+        "Secret Access Key and signing method.",
+        403);
   }
   return Unit{};
 }

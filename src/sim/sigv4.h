@@ -37,6 +37,7 @@ Outcome<ParsedAuthorization> parseAuthorization(const std::string& header);
 // Errors: MissingAuthenticationToken, IncompleteSignature, AuthFailure (unknown key),
 // SignatureDoesNotMatch; HTTP 401/403 as AWS. `now_wall_ms` > 0 enables the 15-minute skew check
 // (RequestExpired).
-ApiStatus verify(const Request& r, const std::map<std::string, std::string>& credentials, int64_t now_wall_ms = 0);
+ApiStatus verify(const Request& r, const std::map<std::string, std::string>& credentials,
+                 int64_t now_wall_ms = 0);
 
 }  // namespace floatlb::sim::sigv4

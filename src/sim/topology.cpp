@@ -13,12 +13,15 @@ Result<Topology> parseTopology(const std::string& text) {
     t.vpc_name = j.at("vpc").value("name", t.vpc_name);
     t.vpc_cidr = j.at("vpc").at("cidr").get<std::string>();
     for (const auto& s : j.at("subnets")) {
-      t.subnets.push_back({s.at("name").get<std::string>(), s.at("cidr").get<std::string>(), s.at("az").get<std::string>()});
+      t.subnets.push_back(
+          {s.at("name").get<std::string>(), s.at("cidr").get<std::string>(), s.at("az").get<std::string>()});
     }
     for (const auto& i : j.value("instances", nlohmann::json::array())) {
-      t.instances.push_back({i.at("name").get<std::string>(), i.at("subnet").get<std::string>(), i.value("ip", "")});
+      t.instances.push_back(
+          {i.at("name").get<std::string>(), i.at("subnet").get<std::string>(), i.value("ip", "")});
     }
-    for (const auto& e : j.value("eips", nlohmann::json::array())) t.eips.push_back(e.at("name").get<std::string>());
+    for (const auto& e : j.value("eips", nlohmann::json::array()))
+      t.eips.push_back(e.at("name").get<std::string>());
     t.eip_pool = j.value("eip_pool", t.eip_pool);
     if (j.contains("internet")) {
       t.inet_link = j["internet"].value("link", t.inet_link);
@@ -26,9 +29,10 @@ Result<Topology> parseTopology(const std::string& text) {
       t.client_ip = j["internet"].value("client_ip", t.client_ip);
     }
     for (const auto& i : t.instances) {
-      if (i.name.empty() || i.name.size() > 20 || i.name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") !=
-                                                       std::string::npos) {
-        return makeError(ErrorCode::kInvalidArgument, "instance name '" + i.name + "' must be [a-z0-9-]{1,20}");
+      if (i.name.empty() || i.name.size() > 20 ||
+          i.name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos) {
+        return makeError(ErrorCode::kInvalidArgument,
+                         "instance name '" + i.name + "' must be [a-z0-9-]{1,20}");
       }
     }
     return t;

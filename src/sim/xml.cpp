@@ -7,12 +7,23 @@ std::string escape(const std::string& s) {
   out.reserve(s.size());
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out.push_back(c);
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        out.push_back(c);
     }
   }
   return out;
@@ -33,12 +44,14 @@ std::string tagSet(const Tags& tags) {
   return raw("tagSet", inner);
 }
 
-std::string successDocument(const std::string& action, const std::string& request_id, const std::string& inner) {
+std::string successDocument(const std::string& action, const std::string& request_id,
+                            const std::string& inner) {
   return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<" + action + "Response xmlns=\"" + kNamespace + "\">" +
          el("requestId", request_id) + inner + "</" + action + "Response>";
 }
 
-std::string errorDocument(const std::string& code, const std::string& message, const std::string& request_id) {
+std::string errorDocument(const std::string& code, const std::string& message,
+                          const std::string& request_id) {
   return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error>" + el("Code", code) +
          el("Message", message) + "</Error></Errors>" + el("RequestID", request_id) + "</Response>";
 }

@@ -18,7 +18,8 @@ std::string raw(const std::string& name, const std::string& inner);
 std::string tagSet(const Tags& tags);
 
 inline constexpr const char* kNamespace = "http://ec2.amazonaws.com/doc/2016-11-15/";
-std::string successDocument(const std::string& action, const std::string& request_id, const std::string& inner);
+std::string successDocument(const std::string& action, const std::string& request_id,
+                            const std::string& inner);
 std::string errorDocument(const std::string& code, const std::string& message, const std::string& request_id);
 
 }  // namespace floatlb::sim::xml
