@@ -7,9 +7,13 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdarg>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <string_view>
 
 #include "common/log.h"
 #include "dataplane/aging.h"
@@ -79,6 +83,22 @@ bool hasOurFilter(int ifindex) {
   return ours;
 }
 
+// libbpf's own messages go to our log. Netlink extack notes ("Exclusivity flag on" when the clsact
+// qdisc already exists, "Cannot find specified filter chain" when probing an interface without
+// our filter) are expected during attach/query and only logged at debug level.
+int libbpfPrint(enum libbpf_print_level level, const char* format, va_list args) {
+  char buf[1024];
+  int n = std::vsnprintf(buf, sizeof buf, format, args);
+  std::string_view msg(buf, n > 0 ? std::min<size_t>(static_cast<size_t>(n), sizeof buf - 1) : 0);
+  while (!msg.empty() && msg.back() == '\n') msg.remove_suffix(1);
+  if (level == LIBBPF_WARN && msg.find("Kernel error message") == std::string_view::npos) {
+    FLB_WARN("libbpf", "{}", msg);
+  } else {
+    FLB_DEBUG("libbpf", "{}", msg);
+  }
+  return 0;
+}
+
 int onEvent(void* ctx, void* data, size_t size) {
   const auto* sink = *static_cast<const std::function<void(const flb_ct_event&)>**>(ctx);
   if (size < sizeof(flb_ct_event) || sink == nullptr || !*sink) return 0;
@@ -98,6 +118,7 @@ LibbpfDatapath::~LibbpfDatapath() {
 }
 
 Result<std::unique_ptr<LibbpfDatapath>> LibbpfDatapath::open(const Options& options) {
+  libbpf_set_print(libbpfPrint);
   std::optional<std::string> pin;
   if (!options.pin_dir.empty()) {
     FLB_TRY(ensureBpffs(options.pin_dir));

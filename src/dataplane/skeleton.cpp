@@ -14,6 +14,7 @@ BpfSkeleton::BpfSkeleton(flb_tc* skel) : skel_(skel) {
   maps_.persist = BpfMap<flb_persist_key, flb_persist_value>(skel->maps.flb_persist);
   maps_.ep_stats = PerCpuMap<uint32_t, flb_counter>(skel->maps.flb_ep_stats);
   maps_.stats = PerCpuMap<uint32_t, uint64_t>(skel->maps.flb_stats);
+  maps_.meta = BpfMap<uint32_t, uint32_t>(skel->maps.flb_meta);
 }
 
 BpfSkeleton::~BpfSkeleton() { flb_tc__destroy(skel_); }
@@ -38,7 +39,21 @@ Result<std::unique_ptr<BpfSkeleton>> BpfSkeleton::openAndLoad(const std::optiona
     flb_tc__destroy(skel);
     return bpfError("load (pinned maps from another ABI version?)", "flb_tc", rc);
   }
-  return std::unique_ptr<BpfSkeleton>(new BpfSkeleton(skel));
+  std::unique_ptr<BpfSkeleton> out(new BpfSkeleton(skel));
+  FLB_TRY(out->checkAbiVersion());
+  return out;
+}
+
+Status BpfSkeleton::checkAbiVersion() {
+  FLB_ASSIGN_OR_RETURN(auto version, maps_.meta.lookup(0));
+  const uint32_t have = version.value_or(0);
+  if (have == 0) return maps_.meta.update(0, FLB_ABI_VERSION);  // fresh maps: stamp them
+  if (have != FLB_ABI_VERSION) {
+    return makeError(ErrorCode::kConflict, "pinned maps have ABI version " + std::to_string(have) +
+                                               ", this build uses " + std::to_string(FLB_ABI_VERSION) +
+                                               ": remove the pin directory to upgrade");
+  }
+  return okStatus();
 }
 
 bpf_program* BpfSkeleton::program() const { return skel_->progs.flb_ingress; }

@@ -21,6 +21,7 @@ struct Maps {
   BpfMap<flb_persist_key, flb_persist_value> persist;
   PerCpuMap<uint32_t, flb_counter> ep_stats;
   PerCpuMap<uint32_t, uint64_t> stats;
+  BpfMap<uint32_t, uint32_t> meta;  // [0] = ABI version of the pinned maps
 };
 
 // Result of one BPF_PROG_TEST_RUN.
@@ -56,6 +57,7 @@ class BpfSkeleton {
 
  private:
   explicit BpfSkeleton(flb_tc* skel);
+  Status checkAbiVersion();  // refuses pinned maps stamped by another FLB_ABI_VERSION
   flb_tc* skel_;
   Maps maps_;
 };

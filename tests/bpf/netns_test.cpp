@@ -94,6 +94,12 @@ TEST(NetnsDatapath, RestartReadoptsPinnedMapsAndKeepsFilters) {
   EXPECT_EQ(sorted(*(*dp)->attachedInterfaces()), (std::vector<std::string>{"flbt0", "flbt1"}));
   ASSERT_TRUE((*dp)->detachAll().ok());
   EXPECT_TRUE((*dp)->attachedInterfaces()->empty());
+
+  // Maps stamped by another ABI version are refused, not silently adopted.
+  ASSERT_TRUE((*dp)->maps().meta.update(0, FLB_ABI_VERSION + 1).ok());
+  dp = dataplane::LibbpfDatapath::open(o);
+  ASSERT_FALSE(dp.ok());
+  EXPECT_EQ(dp.error().code, ErrorCode::kConflict);
 }
 
 TEST(NetnsDatapath, OpenAttachesEveryNonLoopbackInterfaceByDefault) {

@@ -73,6 +73,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } flb_events SEC(".maps");
 
+/* [0] = FLB_ABI_VERSION of whoever created the pinned maps; checked by user space on adoption. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} flb_meta SEC(".maps");
+
 static __always_inline void flb_stat_inc(__u32 idx)
 {
 	__u64 *v = bpf_map_lookup_elem(&flb_stats, &idx);
