@@ -365,9 +365,8 @@ Result<lb::ProbeConfig> parseEndpointEntry(std::string_view body) {
   FLB_ASSIGN_OR_RETURN(c.key.type, o.str("probeType"));
   c.key.type = lower(c.key.type);
   if (c.key.type.empty()) c.key.type = "ping";
-  if (c.key.type != "tcp" && c.key.type != "udp" && c.key.type != "http" && c.key.type != "https" &&
-      c.key.type != "ping") {
-    return bad("probeType '" + c.key.type + "' is not supported (tcp, udp, http, https, ping)");
+  if (c.key.type != "tcp" && c.key.type != "udp" && c.key.type != "http" && c.key.type != "ping") {
+    return bad("probeType '" + c.key.type + "' is not supported (tcp, udp, http, ping)");
   }
   FLB_ASSIGN_OR_RETURN(int64_t port, o.num("probePort", 0, 65535));
   c.key.port = static_cast<uint16_t>(port);
@@ -380,6 +379,56 @@ Result<lb::ProbeConfig> parseEndpointEntry(std::string_view body) {
   FLB_ASSIGN_OR_RETURN(int64_t ret, o.num("inactiveReTries", 0, 100));
   c.retries = ret ? static_cast<uint32_t>(ret) : lb::kDefaultProbeRetries;
   return c;
+}
+
+std::string encodeBfd(const std::string& instance, const ha::KaConfig& ka, const ha::HeartbeatStats& st) {
+  json row = {{"instance", instance},
+              {"remoteIp", ka.remote.str()},
+              {"sourceIP", ka.source.str()},
+              {"port", ka.port},
+              {"interval", ka.interval_us},
+              {"retryCount", ka.multiplier},
+              {"state", st.peer_alive ? "BFDUp" : "BFDDown"},
+              {"role", st.role},
+              {"epoch", st.epoch},
+              {"peerState", st.peer_state},
+              {"peerEpoch", st.peer_epoch},
+              {"lastHeartbeatMs", st.last_rx_wall_ms},
+              {"sent", st.sent},
+              {"received", st.received},
+              {"rejected", st.rejected}};
+  return json{{"Attr", json::array({row})}}.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string encodeHaPeers(const std::string& instance, const ha::CiInstance& self, const ha::HeartbeatStats* hb,
+                          const std::vector<ha::SyncPeerStats>& sync, uint64_t takeovers_out_of_sync) {
+  json peers = json::array();
+  for (const auto& p : sync) {
+    json j = {{"peer", p.peer.str()},
+              {"sending", p.sending},
+              {"receiving", p.receiving},
+              {"inSync", p.in_sync},
+              {"entriesSent", p.entries_sent},
+              {"entriesReceived", p.entries_received},
+              {"entriesSkipped", p.entries_skipped},
+              {"syncLagMs", p.lag_ms},
+              {"lastSyncRxMs", p.last_rx_wall_ms}};
+    if (hb) {
+      j["heartbeat"] = {{"alive", hb->peer_alive},
+                        {"state", hb->peer_state},
+                        {"epoch", hb->peer_epoch},
+                        {"lastHeartbeatMs", hb->last_rx_wall_ms}};
+    }
+    peers.push_back(j);
+  }
+  json out = {{"instance", instance},
+              {"state", ha::ciStateName(self.state)},
+              {"transitions", self.transitions},
+              {"changedMs", self.changed_wall_ms},
+              {"takeoversOutOfSync", takeovers_out_of_sync},
+              {"peers", peers}};
+  if (hb) out["epoch"] = hb->epoch;
+  return out.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 std::string encodeResult(std::string_view result) { return json{{"result", std::string(result)}}.dump(-1, ' ', false, json::error_handler_t::replace); }

@@ -10,6 +10,8 @@
 #include "common/result.h"
 #include "dataplane/datapath.h"
 #include "ha/ci_state.h"
+#include "ha/heartbeat_service.h"
+#include "ha/sync_service.h"
 #include "lb/rule_manager.h"
 
 namespace floatlb::api {
@@ -56,6 +58,11 @@ struct EndpointRow {
 };
 std::string encodeEndpoints(const std::vector<EndpointRow>& rows);
 Result<lb::ProbeConfig> parseEndpointEntry(std::string_view body);
+
+// GET /config/bfd/all (reference shape plus floatlb's election details) and /config/ha/peers.
+std::string encodeBfd(const std::string& instance, const ha::KaConfig& ka, const ha::HeartbeatStats& st);
+std::string encodeHaPeers(const std::string& instance, const ha::CiInstance& self, const ha::HeartbeatStats* hb,
+                          const std::vector<ha::SyncPeerStats>& sync, uint64_t takeovers_out_of_sync);
 
 std::string encodeResult(std::string_view result);  // {"result":"Success"}
 std::string encodeError(int http_code, std::string_view message);

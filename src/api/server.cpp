@@ -179,6 +179,7 @@ struct ApiServer::Impl {
     srv.Post(base + "/config/cistate", [this](const httplib::Request& req, httplib::Response& res) {
       auto ci = parseCiState(req.body);
       if (!ci) return sendError(res, ci.error());
+      if (deps.set_cistate) return sendStatus(res, deps.set_cistate(*ci));
       auto changed = deps.cistate->set(ci->instance, ci->state, ci->vip);
       sendStatus(res, changed.ok() ? okStatus() : Status(changed.error()));
     });
@@ -187,6 +188,10 @@ struct ApiServer::Impl {
       sendBody(res, deps.bfd_json());
     });
 
+    srv.Get(base + "/config/ha/peers", [this](const httplib::Request&, httplib::Response& res) {
+      if (!deps.ha_peers_json) return sendError(res, makeError(ErrorCode::kNotFound, "HA is not configured (--cluster/--ka)"));
+      sendBody(res, deps.ha_peers_json());
+    });
     srv.Get(base + "/config/endpoint/all", [this](const httplib::Request&, httplib::Response& res) {
       sendBody(res, encodeEndpoints(deps.health ? deps.health->rows() : std::vector<EndpointRow>{}));
     });

@@ -32,6 +32,10 @@ struct ApiDeps {
   EndpointHealthApi* health = nullptr;            // optional
   std::function<std::string()> metrics_text;     // optional extra Prometheus lines
   std::function<std::string()> bfd_json;          // optional; absent => 500 "bfd session not running"
+  std::function<std::string()> ha_peers_json;     // optional; GET /config/ha/peers (floatlb)
+  // optional: how POST /config/cistate is carried out (with --ka the heartbeat machine decides);
+  // absent => the state is stored directly.
+  std::function<Status(const CiStateRequest&)> set_cistate;
   std::string version = "0.1.0";
   std::string build_info;
 };

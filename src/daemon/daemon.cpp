@@ -9,13 +9,22 @@
 #include <memory>
 #include <mutex>
 #include <regex>
+#include <fstream>
 #include <set>
+#include <sstream>
 #include <thread>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "api/server.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "daemon/health_bridge.h"
 #include "daemon/system_adapters.h"
+#include "ha/heartbeat_service.h"
+#include "ha/sync_service.h"
+#include "ha/vip.h"
 #include "dataplane/libbpf_datapath.h"
 #include "ha/ci_state.h"
 #include "lb/rule_manager.h"
@@ -65,6 +74,38 @@ class Stopper {
   bool stopped_ = false;
 };
 
+std::vector<Ip4> parsePeers(const std::string& csv, std::string* error) {
+  std::vector<Ip4> out;
+  if (csv == "none" || csv.empty()) return out;
+  std::stringstream ss(csv);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    auto ip = Ip4::parse(item);
+    if (!ip) {
+      *error = "--cluster: bad peer address '" + item + "'";
+      return {};
+    }
+    out.push_back(*ip);
+  }
+  return out;
+}
+
+// Runs the HA hook script (if it exists) without waiting for it; a reaper thread collects it.
+void runHook(const std::string& path, const std::string& instance, const std::string& state, const std::string& vip) {
+  if (path.empty() || ::access(path.c_str(), X_OK) != 0) return;
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::execl(path.c_str(), path.c_str(), instance.c_str(), state.c_str(), vip.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  if (pid > 0) {
+    std::thread([pid] {
+      int status = 0;
+      ::waitpid(pid, &status, 0);
+    }).detach();
+  }
+}
+
 }  // namespace
 
 int run(const Options& o) {
@@ -75,11 +116,33 @@ int run(const Options& o) {
   }
   log::setLevel(level);
   if (!o.logfile.empty()) log::setFile(o.logfile);
-  if (o.cloud != "on-prem" || o.ka != "none") {
-    FLB_ERROR("main", "--cloud=aws and --ka are not implemented in this build yet; refusing to start half-configured");
+  if (o.cloud != "on-prem") {
+    FLB_ERROR("main", "--cloud=aws is not implemented in this build yet; refusing to start half-configured");
     return 2;
   }
-  if (o.cluster != "none") FLB_WARN("main", "--cluster={} accepted: connection sync is not implemented in this build", o.cluster);
+  std::string err;
+  const std::vector<Ip4> peers = parsePeers(o.cluster, &err);
+  if (!err.empty()) {
+    FLB_ERROR("main", "{}", err);
+    return 2;
+  }
+  std::optional<ha::KaConfig> ka;
+  if (o.ka != "none") {
+    auto parsed = ha::parseKa(o.ka);
+    if (!parsed) {
+      FLB_ERROR("main", "{}", parsed.error().message);
+      return 2;
+    }
+    ka = *parsed;
+  }
+  std::string ha_key;
+  if (!o.ha_key_file.empty()) {
+    std::ifstream in(o.ha_key_file);
+    if (!in || !std::getline(in, ha_key) || ha_key.empty()) {
+      FLB_ERROR("main", "--ha-key-file {}: cannot read a non-empty first line", o.ha_key_file);
+      return 2;
+    }
+  }
 
   // Block the stop signals in every thread; the main thread waits for them with sigwait.
   sigset_t sigs;
@@ -101,7 +164,10 @@ int run(const Options& o) {
 
   KernelSourceResolver resolver;
   FileRuleStore store(o.config_path);
-  lb::RuleManager rules(datapath, resolver, &store, nullptr);
+  HealthBridge health(clock);
+  lb::RuleManager rules(datapath, resolver, &store, &health);
+  health.connect(&rules);
+  health.start();
   auto saved = store.load();
   if (!saved) {
     FLB_ERROR("main", "cannot read saved rules: {}", saved.error().message);
@@ -115,12 +181,104 @@ int run(const Options& o) {
   ha::CiStateTable cistate(clock);
   (void)cistate.set(lb::kDefaultHaInstance, ha::CiState::kNotDefined, Ip4());
 
+  // HA: VIP ownership follows the state table; heartbeats decide roles with --ka (else the
+  // operator/kube-floatlb does through the API); connections are synced with --cluster peers.
+  ha::NetlinkAddressOps addr_ops;
+  ha::VipManager vips(addr_ops, cistate, [&rules] {
+    std::vector<ha::VipBinding> out;
+    for (const auto& [ip, inst] : rules.vipBindings()) out.push_back({ip, inst});
+    return out;
+  }, clock);
+  std::unique_ptr<ha::SyncService> sync;
+  std::unique_ptr<ha::HeartbeatService> heartbeat;
+  std::atomic<uint64_t> takeovers_out_of_sync{0};
+  cistate.addObserver([&](const ha::CiInstance& ci, ha::CiState previous) {
+    vips.reconcile();
+    if (ci.state == ha::CiState::kMaster && previous != ha::CiState::kMaster && sync && !sync->inSync() &&
+        previous != ha::CiState::kNotDefined) {
+      ++takeovers_out_of_sync;
+      FLB_WARN("ha", "{} took over while NOT in sync with its peer: connections opened since the last sync are lost",
+               ci.name);
+    }
+    runHook(o.ha_hook, ci.name, ha::ciStateName(ci.state), ci.vip.str());
+  });
+  if (!peers.empty()) {
+    ha::SyncConfig sc;
+    sc.peers = peers;
+    sc.node_id = static_cast<uint32_t>(o.self);
+    sc.key = ha_key;
+    sync = std::make_unique<ha::SyncService>(sc, datapath, cistate, lb::kDefaultHaInstance, clock);
+    if (auto s = sync->start(); !s.ok()) {
+      FLB_ERROR("main", "{}", s.error().message);
+      return 1;
+    }
+  }
+  if (ka) {
+    ka->key = ha_key;
+    heartbeat = std::make_unique<ha::HeartbeatService>(*ka, static_cast<uint32_t>(o.self), lb::kDefaultHaInstance,
+                                                       cistate, clock);
+    if (auto s = heartbeat->start(); !s.ok()) {
+      FLB_ERROR("main", "{}", s.error().message);
+      return 1;
+    }
+  }
+
   api::ApiDeps deps;
   deps.rules = &rules;
   deps.datapath = &datapath;
   deps.cistate = &cistate;
   deps.version = "0.1.0";
   deps.build_info = "floatlb";
+  deps.health = &health;
+  if (heartbeat) {
+    deps.bfd_json = [&] { return api::encodeBfd(lb::kDefaultHaInstance, heartbeat->config(), heartbeat->stats()); };
+    deps.set_cistate = [&](const api::CiStateRequest& req) -> Status {
+      if (req.instance != lb::kDefaultHaInstance) {
+        auto r = cistate.set(req.instance, req.state, req.vip);
+        return r.ok() ? okStatus() : Status(r.error());
+      }
+      if (req.state != ha::CiState::kMaster && req.state != ha::CiState::kBackup) {
+        return makeError(ErrorCode::kInvalidArgument, "with --ka only MASTER or BACKUP can be requested");
+      }
+      heartbeat->adminSet(req.state);
+      return okStatus();
+    };
+  }
+  if (sync || heartbeat) {
+    deps.ha_peers_json = [&] {
+      ha::CiInstance self;
+      for (const auto& ci : cistate.all()) {
+        if (ci.name == lb::kDefaultHaInstance) self = ci;
+      }
+      std::optional<ha::HeartbeatStats> hb;
+      if (heartbeat) hb = heartbeat->stats();
+      return api::encodeHaPeers(lb::kDefaultHaInstance, self, hb ? &*hb : nullptr,
+                                sync ? sync->stats() : std::vector<ha::SyncPeerStats>{}, takeovers_out_of_sync.load());
+    };
+  }
+  deps.metrics_text = [&] {
+    std::string out = "# HELP floatlb_ha_takeovers_out_of_sync_total Takeovers while not in sync with the peer.\n"
+                      "# TYPE floatlb_ha_takeovers_out_of_sync_total counter\n"
+                      "floatlb_ha_takeovers_out_of_sync_total " + std::to_string(takeovers_out_of_sync.load()) + "\n";
+    if (heartbeat) {
+      auto st = heartbeat->stats();
+      out += "floatlb_ha_heartbeats_sent_total " + std::to_string(st.sent) + "\n";
+      out += "floatlb_ha_heartbeats_received_total " + std::to_string(st.received) + "\n";
+      out += "floatlb_ha_heartbeats_rejected_total " + std::to_string(st.rejected) + "\n";
+      out += "floatlb_ha_peer_alive " + std::to_string(st.peer_alive ? 1 : 0) + "\n";
+      out += "floatlb_ha_epoch " + std::to_string(st.epoch) + "\n";
+    }
+    if (sync) {
+      for (const auto& p : sync->stats()) {
+        std::string l = "{peer=\"" + p.peer.str() + "\"}";
+        out += "floatlb_sync_entries_sent_total" + l + " " + std::to_string(p.entries_sent) + "\n";
+        out += "floatlb_sync_entries_received_total" + l + " " + std::to_string(p.entries_received) + "\n";
+        out += "floatlb_sync_in_sync" + l + " " + std::to_string(p.in_sync ? 1 : 0) + "\n";
+        out += "floatlb_sync_lag_ms" + l + " " + std::to_string(p.lag_ms) + "\n";
+      }
+    }
+    return out;
+  };
   api::ApiServer server(deps);
   if (auto s = server.start(o.host, o.port); !s.ok()) {
     FLB_ERROR("main", "{}", s.error().message);
@@ -130,6 +288,7 @@ int run(const Options& o) {
   Stopper stopper;
   std::thread aging([&] {
     while (stopper.waitFor(kAgingInterval)) {
+      vips.reconcile();  // new rules bring new VIPs; held VIPs are re-announced when due
       auto r = datapath.ageConntrack(clock.now());
       if (!r.ok()) FLB_WARN("ct", "aging pass failed: {}", r.error().message);
       else if (r->removed) FLB_DEBUG("ct", "aged {} of {} entries", r->removed, r->examined);
@@ -157,6 +316,9 @@ int run(const Options& o) {
   aging.join();
   ifwatch.join();
   server.stop();
+  if (heartbeat) heartbeat->stop();
+  if (sync) sync->stop();
+  health.stop();
   if (o.detach_on_exit) {
     if (auto s = datapath.detachAll(); !s.ok()) FLB_WARN("main", "detach: {}", s.error().message);
     else FLB_INFO("main", "datapath detached");

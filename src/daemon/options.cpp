@@ -71,6 +71,16 @@ const std::map<std::string, Flag>& flags() {
                 o.ka = v;
                 return okStatus();
               }}},
+      {"ha-key-file", {"file holding the shared secret that signs heartbeats and sync frames (floatlb)", true,
+                       [](Options& o, const std::string& v) -> Status {
+                         o.ha_key_file = v;
+                         return okStatus();
+                       }}},
+      {"ha-hook", {"script run as HOOK INSTANCE STATE VIP on every HA transition (default /opt/floatlb/ha_hook.sh)",
+                   true, [](Options& o, const std::string& v) -> Status {
+                     o.ha_hook = v;
+                     return okStatus();
+                   }}},
       {"cloud", {"on-prem|aws", true, [](Options& o, const std::string& v) -> Status {
                    o.cloud = v;
                    return okStatus();

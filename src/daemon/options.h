@@ -20,6 +20,8 @@ struct Options {
   std::string cluster = "none";   // peer list
   int self = 0;
   std::string ka = "none";        // REMOTE[:SOURCE[:INTERVAL_US]]
+  std::string ha_key_file;        // floatlb: shared secret for heartbeats and sync (file path)
+  std::string ha_hook = "/opt/floatlb/ha_hook.sh";  // run on every HA transition if it exists
   // cloud
   std::string cloud = "on-prem";
   std::string cloud_cidr_block;

@@ -115,6 +115,7 @@ Status validateRule(const RuleSpec& r) {
   if (!pt.empty() && pt != "tcp" && pt != "udp" && pt != "http" && pt != "https" && pt != "ping" && pt != "none") {
     return invalid("unknown probetype '" + pt + "' (tcp, udp, http, https, ping, none)");
   }
+  if (pt == "https") return invalid("probetype https is not supported yet (use http or tcp)");
   if ((pt == "ping" || pt == "none") && r.probe.port != 0) {
     return invalid("probeport must be 0 for probetype " + pt);
   }

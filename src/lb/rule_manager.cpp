@@ -390,6 +390,13 @@ std::optional<ServiceKey> RuleManager::ruleKey(uint32_t id) const {
   return std::nullopt;
 }
 
+std::vector<std::pair<Ip4, std::string>> RuleManager::vipBindings() const {
+  std::lock_guard lock(mu_);
+  std::set<std::pair<Ip4, std::string>> out;
+  for (const auto& [k, st] : rules_) out.insert({st.spec.datapathVip(), st.spec.haInstance()});
+  return {out.begin(), out.end()};
+}
+
 size_t RuleManager::size() const {
   std::lock_guard lock(mu_);
   return rules_.size();

@@ -87,6 +87,8 @@ class RuleManager {
   [[nodiscard]] std::optional<std::string> ruleName(uint32_t rule_id) const;
   [[nodiscard]] std::optional<ServiceKey> ruleKey(uint32_t rule_id) const;
   [[nodiscard]] size_t size() const;
+  // Every datapath VIP with the HA instance that owns it (for VIP claim/release).
+  [[nodiscard]] std::vector<std::pair<Ip4, std::string>> vipBindings() const;
 
  private:
   struct RuleState {
