@@ -103,6 +103,15 @@ class PerCpuMap {
     return values;
   }
 
+  // Sum over CPUs: add(total, one_cpu_value) is called per CPU, starting from V{}.
+  template <class Add>
+  Result<V> sum(const K& key, Add&& add) const {
+    FLB_ASSIGN_OR_RETURN(auto all, lookupAll(key));
+    V total{};
+    for (const V& v : all) add(total, v);
+    return total;
+  }
+
   Status updateAll(const K& key, const V& value) {
     if (ncpus_ <= 0) return bpfError("num_possible_cpus", name(), ncpus_);
     std::vector<V> values(static_cast<size_t>(ncpus_), value);

@@ -264,12 +264,12 @@ Result<AgingResult> LibbpfDatapath::ageConntrack(TimePoint now) {
 Result<EndpointCounters> LibbpfDatapath::endpointCounters(uint32_t rule_id) {
   if (rule_id >= FLB_MAX_RULES) return makeError(ErrorCode::kInvalidArgument, "rule id out of range");
   EndpointCounters out{};
+  auto add = [](flb_counter& total, const flb_counter& c) {
+    total.packets += c.packets;
+    total.bytes += c.bytes;
+  };
   for (uint32_t ep = 0; ep < FLB_MAX_ENDPOINTS; ++ep) {
-    FLB_ASSIGN_OR_RETURN(auto per_cpu, maps().ep_stats.lookupAll(rule_id * FLB_MAX_ENDPOINTS + ep));
-    for (const auto& c : per_cpu) {
-      out[ep].packets += c.packets;
-      out[ep].bytes += c.bytes;
-    }
+    FLB_ASSIGN_OR_RETURN(out[ep], maps().ep_stats.sum(rule_id * FLB_MAX_ENDPOINTS + ep, add));
   }
   return out;
 }
@@ -286,8 +286,7 @@ Status LibbpfDatapath::resetRuleCounters(uint32_t rule_id) {
 Result<GlobalStats> LibbpfDatapath::globalStats() {
   GlobalStats out{};
   for (uint32_t i = 0; i < FLB_STAT_MAX; ++i) {
-    FLB_ASSIGN_OR_RETURN(auto per_cpu, maps().stats.lookupAll(i));
-    for (uint64_t v : per_cpu) out[i] += v;
+    FLB_ASSIGN_OR_RETURN(out[i], maps().stats.sum(i, [](uint64_t& total, uint64_t v) { total += v; }));
   }
   return out;
 }
