@@ -223,6 +223,18 @@ Result<std::vector<CtEntry>> LibbpfDatapath::dumpConntrack() {
 Status LibbpfDatapath::insertConntrack(const CtEntry& entry) {
   flb_ct_value v = entry.value;
   v.flags |= FLB_CT_F_SYNCED;
+  // Rule ids and endpoint order are per node: re-resolve them from the service key so per-rule
+  // counters and flushRule() work on this node too (kept as sent if the service is unknown here).
+  FLB_ASSIGN_OR_RETURN(auto svc, maps().services.lookup(v.svc));
+  if (svc) {
+    v.rule_id = svc->rule_id;
+    const bool fwd = v.dir == FLB_CT_DIR_FWD;
+    const __be32 ep_ip = fwd ? v.nat.daddr : entry.key.saddr;
+    const __be16 ep_port = fwd ? v.nat.dport : entry.key.sport;
+    for (uint8_t i = 0; i < svc->n_eps && i < FLB_MAX_ENDPOINTS; ++i) {
+      if (svc->eps[i].ip == ep_ip && svc->eps[i].port == ep_port) v.ep_idx = i;
+    }
+  }
   return maps().ct.update(entry.key, v);
 }
 

@@ -331,6 +331,34 @@ TEST_F(Datapath, IpOptionsHonoured) {
   EXPECT_TRUE(out.l4_csum_ok);
 }
 
+TEST_F(Datapath, SyncedEntriesAreMappedToLocalRuleAndEndpoint) {
+  addService(makeSvc(FLB_MODE_FULLNAT, FLB_SEL_RR, 3, kVip));
+  // An entry from the peer, where the same service had rule 99 and the endpoint index 0.
+  dataplane::CtEntry e{};
+  e.key.saddr = htonl(kClient), e.key.daddr = htonl(kVip), e.key.sport = htons(kCport),
+  e.key.dport = htons(kVport);
+  e.key.proto = IPPROTO_TCP;
+  e.value.nat = {htonl(kVip), htonl(kEp[2]), htons(kCport), htons(kEport)};
+  e.value.dir = FLB_CT_DIR_FWD;
+  e.value.state = FLB_CT_ST_EST;
+  e.value.rule_id = 99;
+  e.value.ep_idx = 0;
+  e.value.svc = svcKey();
+  ASSERT_TRUE(dp_->insertConntrack(e).ok());
+  auto v = dp_->maps().ct.lookup(e.key);
+  ASSERT_TRUE(v.ok() && v->has_value());
+  EXPECT_EQ((*v)->rule_id, 7u);
+  EXPECT_EQ((*v)->ep_idx, 2);
+  EXPECT_TRUE((*v)->flags & FLB_CT_F_SYNCED);
+  // The packet of that connection now hits the synced entry (no new selection) ...
+  auto out = parsePacket(run(toVip(kCport, 0x10)).packet);
+  EXPECT_EQ(out.daddr, kEp[2]);
+  EXPECT_EQ(stat(FLB_STAT_NEW_FLOW), 0u);
+  EXPECT_EQ((*dp_->endpointCounters(7))[2].packets, 1u);
+  // ... and flushing the local rule removes it.
+  EXPECT_EQ(*dp_->flushRule(7), 1u);
+}
+
 TEST_F(Datapath, AgingRemovesIdleConnectionsOnly) {
   addService(makeSvc(FLB_MODE_DNAT, FLB_SEL_LC, 1));
   run(toVip(kCport, 0x02));  // SYN_SENT: 10 s
