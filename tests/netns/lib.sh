@@ -173,3 +173,51 @@ topo_single() {
 
 # http_get PATH [curl args...]: one request from the client to the VIP on a fresh connection.
 http_get() { local url=$1; shift; in_ns client curl -s --max-time 3 -H 'Connection: close' "$@" "http://$url"; }
+
+# topo_ha: one L2 front segment (client, lb1, lb2; VIP 198.18.1.100 answered by the MASTER's ARP)
+# and one back segment (lb1, lb2, b1..b3 running a TCP echo server on :7000 and nginx on :80).
+# Heartbeats and connection sync run over the back segment.
+HA_VIP=198.18.1.100
+LB1_BACK=192.168.218.2
+LB2_BACK=192.168.218.3
+topo_ha() {
+  mkns sw; mkns client; mkns lb1; mkns lb2; mkns b1; mkns b2; mkns b3
+  mkbridge sw brf; mkbridge sw brb
+  plug sw brf client eth0 198.18.1.10/24
+  plug sw brf lb1 eth0 198.18.1.2/24
+  plug sw brf lb2 eth0 198.18.1.3/24
+  plug sw brb lb1 eth1 $LB1_BACK/24
+  plug sw brb lb2 eth1 $LB2_BACK/24
+  local i=0
+  for b in b1 b2 b3; do
+    plug sw brb $b eth0 ${B_IPS[$i]}/24
+    # fullnat replies go to the VIP: on-link, so whoever is MASTER answers the ARP
+    ip -n "$(ns $b)" route add $HA_VIP/32 dev eth0
+    i=$((i + 1))
+  done
+  for n in lb1 lb2; do in_ns $n sysctl -qw net.ipv4.ip_forward=1; done
+  for b in b1 b2 b3; do
+    bg "echo_$b" "$WORK/echo-$b.log" ip netns exec "$(ns $b)" python3 "$FLOATLB_SRC/tests/netns/sessions.py" serve --port 7000
+  done
+  for b in b1 b2 b3; do wait_until 5 in_ns $b bash -c "exec 3<>/dev/tcp/127.0.0.1/7000" || fail "echo server on $b"; done
+}
+
+# start_ha_pair [extra flags]: floatlb on lb1 (--self=0) and lb2 (--self=1) with heartbeats and sync.
+start_ha_pair() {
+  start_floatlb lb1 lb1 --cluster=$LB2_BACK --self=0 --ka=$LB2_BACK:$LB1_BACK "$@"
+  start_floatlb lb2 lb2 --cluster=$LB1_BACK --self=1 --ka=$LB1_BACK:$LB2_BACK "$@"
+}
+
+ha_state() { in_ns "$1" curl -s -m 1 http://127.0.0.1:11111/netlox/v1/config/cistate/all | python3 -c 'import json,sys; print([a["state"] for a in json.load(sys.stdin)["Attr"] if a["instance"]=="llb-inst0"][0])' 2>/dev/null || echo DOWN; }
+masters() { local n=0; for l in "$@"; do [ "$(ha_state $l)" = MASTER ] && n=$((n + 1)); done; echo $n; }
+link_down() { for i in eth0 eth1; do ip -n "$(ns $1)" link set $i down; done; }
+link_up() { for i in eth0 eth1; do ip -n "$(ns $1)" link set $i up; done; }
+
+# await SECONDS command...: like wait_until, but never fails the script (set -e); the condition
+# is asserted afterwards with `check`.
+await() { wait_until "$@" || true; }
+state_is() { [ "$(ha_state "$1")" = "$2" ]; }
+masters_are() { [ "$(masters lb1 lb2)" = "$1" ]; }
+in_sync() { in_ns "$1" curl -s -m 1 http://127.0.0.1:11111/netlox/v1/config/ha/peers | grep -q '"inSync":true'; }
+est_count_at_least() { [ "$(in_ns "$1" "$BIN/floatctl" get ct | grep -c est)" -ge "$2" ]; }
+can_connect() { in_ns client bash -c "exec 3<>/dev/tcp/$1/$2"; }
