@@ -12,6 +12,7 @@ PACKAGES=(
   # tests, demo, benchmarks
   iproute2 iputils-ping iptables nftables ethtool tcpdump curl netcat-openbsd socat
   nginx-light wrk iperf3 haproxy keepalived procps python3
+  awscli  # /usr/bin/aws v2: second reference client for the vpcsim fidelity test
 )
 
 missing=()
