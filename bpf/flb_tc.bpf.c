@@ -39,6 +39,12 @@ int flb_ingress(struct __sk_buff *skb)
 	int rc;
 
 	flb_stat_inc(FLB_STAT_RX);
+	/*
+	 * Only frames addressed to this host are ours. A switch floods unknown unicast to every
+	 * port; forwarding a frame meant for another MAC (e.g. the HA peer's) would duplicate it.
+	 */
+	if (skb->pkt_type != PACKET_HOST)
+		goto pass;
 	rc = flb_parse(skb, &p);
 	if (rc == FLB_PARSE_OTHER)
 		goto pass;

@@ -52,7 +52,9 @@ inline std::string buildPacket(const PacketSpec& s) {
   const size_t l4len = (s.proto == 6 ? 20 : 8) + s.payload;
   std::string f(14 + ihl + l4len, '\0');
   auto* b = reinterpret_cast<uint8_t*>(f.data());
-  const uint8_t dmac[6] = {0x02, 0, 0, 0, 0, 0x01}, smac[6] = {0x02, 0, 0, 0, 0, 0x02};
+  // BPF_PROG_TEST_RUN classifies the frame against the loopback device (MAC 00:..:00): that MAC
+  // makes it PACKET_HOST, which the program requires.
+  const uint8_t dmac[6] = {0, 0, 0, 0, 0, 0}, smac[6] = {0x02, 0, 0, 0, 0, 0x02};
   std::memcpy(b, dmac, 6);
   std::memcpy(b + 6, smac, 6);
   b[12] = 0x08, b[13] = 0x00;

@@ -7,6 +7,7 @@
 #define TC_ACT_SHOT 2
 #define TC_ACT_REDIRECT 7
 
+#define PACKET_HOST 0 /* skb->pkt_type: addressed to this host's MAC (uapi if_packet.h) */
 #define ETH_P_IP 0x0800
 #define ETH_ALEN 6
 #define FLB_ETH_HLEN 14
