@@ -1,0 +1,188 @@
+#!/usr/bin/env python3
+"""Summaries for the bench/ scripts (stdlib only).
+
+  report.py wrk FILE            parse one `wrk --latency` output -> "rps p50_ms p99_ms socket_errors non2xx"
+  report.py dataplane RAW.tsv DPBENCH.txt META.json OUT.json
+      medians per (variant, mode) over the interleaved rounds, ratios to direct / HAProxy / iptables,
+      prints a markdown table and writes OUT.json
+  report.py failover RAW.jsonl META.json OUT.json
+      outage median/max and session survival per variant, prints a markdown table, writes OUT.json
+"""
+import json
+import re
+import statistics
+import sys
+
+UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def to_ms(text):
+    m = re.fullmatch(r"([0-9.]+)(us|ms|s|m)", text)
+    return float(m.group(1)) * UNIT_MS[m.group(2)] if m else float("nan")
+
+
+def parse_wrk(path):
+    out = {"rps": 0.0, "p50_ms": float("nan"), "p99_ms": float("nan"), "socket_errors": 0, "non2xx": 0}
+    for line in open(path, errors="replace"):
+        s = line.split()
+        if line.startswith("Requests/sec:"):
+            out["rps"] = float(s[1])
+        elif len(s) == 2 and s[0] == "50%":
+            out["p50_ms"] = to_ms(s[1])
+        elif len(s) == 2 and s[0] == "99%":
+            out["p99_ms"] = to_ms(s[1])
+        elif line.strip().startswith("Socket errors:"):
+            out["socket_errors"] = sum(int(n) for n in re.findall(r"(\d+)", line))
+        elif line.strip().startswith("Non-2xx"):
+            out["non2xx"] = int(s[-1])
+    return out
+
+
+def fmt_ratio(a, b):
+    return "%.2fx" % (a / b) if a and b else "n/a"
+
+
+def dataplane(raw_path, dpbench_path, meta_path, out_path):
+    meta = json.load(open(meta_path))
+    runs = []
+    for line in open(raw_path):
+        if not line.strip() or line.startswith("#"):
+            continue
+        rnd, variant, mode, rps, p50, p99, err, non2xx, synrt, paws = line.split("\t")
+        runs.append({"round": int(rnd), "variant": variant, "mode": mode, "rps": float(rps), "p50_ms": float(p50),
+                     "p99_ms": float(p99), "socket_errors": int(err), "non2xx": int(non2xx),
+                     "client_syn_retrans": int(synrt), "backend_paws_rejects": int(paws)})
+    variants = meta["variants"]
+    modes = ["keepalive", "close"]
+    med = {}
+    for v in variants:
+        for m in modes:
+            rs = [r for r in runs if r["variant"] == v and r["mode"] == m]
+            if not rs:
+                continue
+            med[(v, m)] = {
+                "rps_median": statistics.median(r["rps"] for r in rs),
+                "rps_runs": [r["rps"] for r in rs],
+                "p50_ms_median": statistics.median(r["p50_ms"] for r in rs),
+                "p99_ms_median": statistics.median(r["p99_ms"] for r in rs),
+                "socket_errors": sum(r["socket_errors"] for r in rs),
+                "client_syn_retrans": sum(r["client_syn_retrans"] for r in rs),
+                "backend_paws_rejects": sum(r["backend_paws_rejects"] for r in rs),
+            }
+    # Ratios per round (side by side in the same round), then the median of those ratios.
+    def round_ratios(v, m, ref):
+        out = []
+        for rnd in sorted({r["round"] for r in runs}):
+            a = [r["rps"] for r in runs if r["variant"] == v and r["mode"] == m and r["round"] == rnd]
+            b = [r["rps"] for r in runs if r["variant"] == ref and r["mode"] == m and r["round"] == rnd]
+            if a and b and b[0] > 0:
+                out.append(a[0] / b[0])
+        return statistics.median(out) if out else None
+
+    for (v, m), d in med.items():
+        for ref in ("direct", "haproxy", "iptables"):
+            d["ratio_to_" + ref] = round_ratios(v, m, ref)
+
+    # flb-dpbench's detail line: "# repeat=N: ct_hit_ns=.. pass_ns=.. | single runs xN: new_flow_ns=.. ..."
+    dp = {}
+    for line in open(dpbench_path):
+        if not line.startswith("# repeat="):
+            continue
+        repeat_part, single_part = line.split("|", 1)
+        for prefix, part in (("repeat_", repeat_part), ("single_", single_part)):
+            for k, val in re.findall(r"(\w+_ns)=([0-9.]+)", part):
+                dp.setdefault(prefix + k, []).append(float(val))
+    dp_med = {k: statistics.median(vs) for k, vs in dp.items()}
+
+    labels = meta["labels"]
+    lines = []
+    lines.append("| variant | mode | RPS median | runs | vs direct | vs HAProxy | vs iptables | p50 ms | p99 ms | "
+                 "sock err | SYN rtx |")
+    lines.append("|---|---|---|---|---|---|---|---|---|---|---|")
+    for m in modes:
+        for v in variants:
+            d = med.get((v, m))
+            if not d:
+                continue
+            r = lambda ref: "%.2fx" % d["ratio_to_" + ref] if d["ratio_to_" + ref] else "n/a"
+            lines.append("| %s | %s | %.0f | %s | %s | %s | %s | %.2f | %.2f | %d | %d |" % (
+                labels[v], "keep-alive" if m == "keepalive" else "new conn", d["rps_median"],
+                " / ".join("%.0f" % x for x in d["rps_runs"]), r("direct"), r("haproxy"), r("iptables"),
+                d["p50_ms_median"], d["p99_ms_median"], d["socket_errors"], d["client_syn_retrans"]))
+    lines.append("")
+    lines.append("BPF_PROG_TEST_RUN (flb-dpbench, median of %d runs): %s" % (
+        max((len(v) for v in dp.values()), default=0),
+        ", ".join("%s = %.0f" % (k, v) for k, v in sorted(dp_med.items()))))
+    table = "\n".join(lines)
+    print(table)
+
+    targets = []
+    def target(name, value, op, limit):
+        ok = value is not None and (value >= limit if op == ">=" else value <= limit)
+        targets.append({"target": name, "measured": value, "limit": "%s %s" % (op, limit), "met": ok})
+    for v in ("flb_fullnat", "flb_dnat"):
+        ka, cl = med.get((v, "keepalive"), {}), med.get((v, "close"), {})
+        target(v + " keep-alive vs direct", ka.get("ratio_to_direct"), ">=", 0.95)
+        target(v + " new conn vs direct", cl.get("ratio_to_direct"), ">=", 0.90)
+        target(v + " keep-alive vs HAProxy", ka.get("ratio_to_haproxy"), ">=", 1.5)
+        target(v + " new conn vs HAProxy", cl.get("ratio_to_haproxy"), ">=", 1.5)
+        target(v + " keep-alive vs iptables", ka.get("ratio_to_iptables"), ">=", 1.05)
+        target(v + " new conn vs iptables", cl.get("ratio_to_iptables"), ">=", 1.05)
+    target("ct hit ns (repeat mode)", dp_med.get("repeat_ct_hit_ns"), "<=", 100)
+    print()
+    print("| target | measured | limit | met |")
+    print("|---|---|---|---|")
+    for t in targets:
+        val = "n/a" if t["measured"] is None else ("%.2f" % t["measured"])
+        print("| %s | %s | %s | %s |" % (t["target"], val, t["limit"], "yes" if t["met"] else "**no**"))
+
+    result = {"meta": meta, "runs": runs,
+              "summary": {"%s/%s" % k: v for k, v in med.items()},
+              "dpbench": {"runs": dp, "median": dp_med}, "targets": targets}
+    json.dump(result, open(out_path, "w"), indent=1)
+
+
+def failover(raw_path, meta_path, out_path):
+    meta = json.load(open(meta_path))
+    rounds = [json.loads(line) for line in open(raw_path) if line.strip()]
+    lines = ["| variant | failovers | outage median ms | outage max ms | sessions survived | stalled >3 s | "
+             "reset/other | new-conn probes ok after |",
+             "|---|---|---|---|---|---|---|---|"]
+    summary = {}
+    for v in meta["variants"]:
+        rs = [r for r in rounds if r["variant"] == v]
+        if not rs:
+            continue
+        outages = [r["outage_ms"] for r in rs]
+        total = sum(r["sessions"] for r in rs)
+        survived = sum(r["survived"] for r in rs)
+        stalled = sum(r["timed_out"] for r in rs)
+        other = sum(r["reset_or_other"] for r in rs)
+        ended_ok = sum(1 for r in rs if r["probe_ended_ok"])
+        s = {"failovers": len(rs), "outage_ms_median": statistics.median(outages), "outage_ms_max": max(outages),
+             "outages_ms": outages, "sessions": total, "survived": survived,
+             "survived_fraction": survived / total if total else None, "timed_out": stalled, "reset_or_other": other,
+             "probe_ended_ok": ended_ok}
+        summary[v] = s
+        lines.append("| %s | %d | %.0f | %.0f | %d/%d (%.0f %%) | %d | %d | %d/%d |" % (
+            meta["labels"][v], len(rs), s["outage_ms_median"], s["outage_ms_max"], survived, total,
+            100.0 * survived / total if total else 0, stalled, other, ended_ok, len(rs)))
+    print("\n".join(lines))
+    json.dump({"meta": meta, "rounds": rounds, "summary": summary}, open(out_path, "w"), indent=1)
+
+
+def main():
+    cmd = sys.argv[1]
+    if cmd == "wrk":
+        w = parse_wrk(sys.argv[2])
+        print("%.2f %.3f %.3f %d %d" % (w["rps"], w["p50_ms"], w["p99_ms"], w["socket_errors"], w["non2xx"]))
+    elif cmd == "dataplane":
+        dataplane(*sys.argv[2:6])
+    elif cmd == "failover":
+        failover(*sys.argv[2:5])
+    else:
+        sys.exit("unknown command " + cmd)
+
+
+if __name__ == "__main__":
+    main()
