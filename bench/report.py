@@ -48,10 +48,13 @@ def dataplane(raw_path, dpbench_path, meta_path, out_path):
     for line in open(raw_path):
         if not line.strip() or line.startswith("#"):
             continue
-        rnd, variant, mode, rps, p50, p99, err, non2xx, synrt, paws = line.split("\t")
+        f = line.rstrip("\n").split("\t")
+        rnd, variant, mode, rps, p50, p99, err, non2xx, synrt, paws = f[:10]
+        cpu = int(f[10]) if len(f) > 10 else -1
         runs.append({"round": int(rnd), "variant": variant, "mode": mode, "rps": float(rps), "p50_ms": float(p50),
                      "p99_ms": float(p99), "socket_errors": int(err), "non2xx": int(non2xx),
-                     "client_syn_retrans": int(synrt), "backend_paws_rejects": int(paws)})
+                     "client_syn_retrans": int(synrt), "backend_paws_rejects": int(paws),
+                     "lb_process_cpu_pct": None if cpu < 0 else cpu})
     variants = meta["variants"]
     modes = ["keepalive", "close"]
     med = {}
@@ -68,6 +71,8 @@ def dataplane(raw_path, dpbench_path, meta_path, out_path):
                 "socket_errors": sum(r["socket_errors"] for r in rs),
                 "client_syn_retrans": sum(r["client_syn_retrans"] for r in rs),
                 "backend_paws_rejects": sum(r["backend_paws_rejects"] for r in rs),
+                "lb_process_cpu_pct_median": (statistics.median(r["lb_process_cpu_pct"] for r in rs)
+                                              if all(r["lb_process_cpu_pct"] is not None for r in rs) else None),
             }
     # Ratios per round (side by side in the same round), then the median of those ratios.
     def round_ratios(v, m, ref):
@@ -97,18 +102,19 @@ def dataplane(raw_path, dpbench_path, meta_path, out_path):
     labels = meta["labels"]
     lines = []
     lines.append("| variant | mode | RPS median | runs | vs direct | vs HAProxy | vs iptables | p50 ms | p99 ms | "
-                 "sock err | SYN rtx |")
-    lines.append("|---|---|---|---|---|---|---|---|---|---|---|")
+                 "sock err | SYN rtx | LB proc CPU |")
+    lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for m in modes:
         for v in variants:
             d = med.get((v, m))
             if not d:
                 continue
             r = lambda ref: "%.2fx" % d["ratio_to_" + ref] if d["ratio_to_" + ref] else "n/a"
-            lines.append("| %s | %s | %.0f | %s | %s | %s | %s | %.2f | %.2f | %d | %d |" % (
+            cpu = "-" if d["lb_process_cpu_pct_median"] is None else "%d %%" % d["lb_process_cpu_pct_median"]
+            lines.append("| %s | %s | %.0f | %s | %s | %s | %s | %.2f | %.2f | %d | %d | %s |" % (
                 labels[v], "keep-alive" if m == "keepalive" else "new conn", d["rps_median"],
                 " / ".join("%.0f" % x for x in d["rps_runs"]), r("direct"), r("haproxy"), r("iptables"),
-                d["p50_ms_median"], d["p99_ms_median"], d["socket_errors"], d["client_syn_retrans"]))
+                d["p50_ms_median"], d["p99_ms_median"], d["socket_errors"], d["client_syn_retrans"], cpu))
     lines.append("")
     lines.append("BPF_PROG_TEST_RUN (flb-dpbench, median of %d runs): %s" % (
         max((len(v) for v in dp.values()), default=0),
