@@ -4,43 +4,15 @@
 #include <cctype>
 #include <cstdlib>
 
+#include "cloud/aws/query.h"
+
 namespace floatlb::sim {
 
-std::string urlDecode(const std::string& s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c == '+') {
-      out.push_back(' ');
-    } else if (c == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
-               std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
-      out.push_back(static_cast<char>(std::strtol(s.substr(i + 1, 2).c_str(), nullptr, 16)));
-      i += 2;
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
+std::string urlDecode(const std::string& s) { return cloud::aws::percentDecode(s, true); }
 
 Params Params::parseForm(const std::string& body) {
   Params p;
-  size_t pos = 0;
-  while (pos <= body.size()) {
-    size_t amp = body.find('&', pos);
-    if (amp == std::string::npos) amp = body.size();
-    std::string pair = body.substr(pos, amp - pos);
-    if (!pair.empty()) {
-      size_t eq = pair.find('=');
-      if (eq == std::string::npos) {
-        p.kv_[urlDecode(pair)] = "";
-      } else {
-        p.kv_[urlDecode(pair.substr(0, eq))] = urlDecode(pair.substr(eq + 1));
-      }
-    }
-    pos = amp + 1;
-  }
+  for (auto& [k, v] : cloud::aws::formDecode(body)) p.kv_[std::move(k)] = std::move(v);
   return p;
 }
 

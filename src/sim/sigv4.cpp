@@ -1,55 +1,15 @@
 #include "sim/sigv4.h"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/sha.h>
-
-#include <algorithm>
-#include <cctype>
+#include <cstdlib>
 #include <ctime>
 #include <vector>
 
+#include "cloud/aws/query.h"
+#include "common/crypto.h"
+
 namespace floatlb::sim::sigv4 {
 
-std::string hex(const std::string& bytes) {
-  static const char* kDigits = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 15]);
-  }
-  return out;
-}
-
-std::string sha256Hex(const std::string& data) {
-  unsigned char md[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), md);
-  return hex(std::string(reinterpret_cast<char*>(md), sizeof md));
-}
-
-std::string hmacSha256(const std::string& key, const std::string& data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), md, &len);
-  return std::string(reinterpret_cast<char*>(md), len);
-}
-
-std::string uriEncode(const std::string& s, bool encode_slash) {
-  static const char* kDigits = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || (c == '/' && !encode_slash)) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kDigits[c >> 4]);
-      out.push_back(kDigits[c & 15]);
-    }
-  }
-  return out;
-}
+namespace aws = cloud::aws;
 
 static std::string trimCollapse(const std::string& v) {
   std::string out;
@@ -68,38 +28,22 @@ static std::string trimCollapse(const std::string& v) {
 
 std::string canonicalRequest(const Request& r, const std::string& signed_headers) {
   std::string query;
-  for (const auto& [k, v] : r.query) {  // std::map: sorted by key
-    query += (query.empty() ? "" : "&") + uriEncode(k) + "=" + uriEncode(v);
+  for (const auto& [k, v] : r.query) {
+    query += (query.empty() ? "" : "&") + aws::uriEncode(k, true) + "=" + aws::uriEncode(v, true);
   }
-  std::string headers;
+  aws::HeaderList headers;
   size_t pos = 0;
   while (pos <= signed_headers.size()) {
     size_t semi = signed_headers.find(';', pos);
     if (semi == std::string::npos) semi = signed_headers.size();
     std::string name = signed_headers.substr(pos, semi - pos);
     auto it = r.headers.find(name);
-    headers += name + ":" + (it == r.headers.end() ? "" : trimCollapse(it->second)) + "\n";
+    headers.emplace_back(name, it == r.headers.end() ? "" : it->second);
     pos = semi + 1;
   }
   auto payload = r.headers.find("x-amz-content-sha256");
-  std::string payload_hash = payload != r.headers.end() ? payload->second : sha256Hex(r.body);
-  return r.method + "\n" + uriEncode(r.path, false) + "\n" + query + "\n" + headers + "\n" + signed_headers +
-         "\n" + payload_hash;
-}
-
-std::string signingKey(const std::string& secret, const std::string& date, const std::string& region,
-                       const std::string& service) {
-  std::string k = hmacSha256("AWS4" + secret, date);
-  k = hmacSha256(k, region);
-  k = hmacSha256(k, service);
-  return hmacSha256(k, "aws4_request");
-}
-
-std::string signature(const Request& r, const std::string& signed_headers, const std::string& amz_date,
-                      const std::string& scope, const std::string& key) {
-  std::string sts =
-      "AWS4-HMAC-SHA256\n" + amz_date + "\n" + scope + "\n" + sha256Hex(canonicalRequest(r, signed_headers));
-  return hex(hmacSha256(key, sts));
+  std::string payload_hash = payload != r.headers.end() ? payload->second : aws::sha256Hex(r.body);
+  return aws::canonicalRequest(r.method, r.path, query, aws::canonicalHeaders(headers), payload_hash);
 }
 
 Outcome<ParsedAuthorization> parseAuthorization(const std::string& header) {
@@ -177,10 +121,11 @@ ApiStatus verify(const Request& r, const std::map<std::string, std::string>& cre
       return apiError("RequestExpired", "Request has expired.", 400);
     }
   }
-  std::string scope = a.date + "/" + a.region + "/" + a.service + "/aws4_request";
-  std::string want = signature(r, a.signed_headers, date->second, scope,
-                               signingKey(secret->second, a.date, a.region, a.service));
-  if (want != a.signature) {
+  std::string scope = aws::credentialScope(a.date, a.region, a.service);
+  std::string want =
+      aws::signatureHex(secret->second, a.date, a.region, a.service,
+                        aws::stringToSign(date->second, scope, canonicalRequest(r, a.signed_headers)));
+  if (!crypto::constantTimeEqual(want, a.signature)) {
     return apiError(
         "SignatureDoesNotMatch",
         "The request signature we calculated does not match the signature you provided. Check your AWS "

@@ -1,18 +1,17 @@
-// A small AWS Signature Version 4 verifier for vpcsim's EC2 front (server side). The signing
-// itself (canonical request, string to sign, key derivation) is exposed for tests.
+// vpcsim's server-side AWS Signature Version 4 verifier for the EC2 front. The algorithm itself
+// (canonical request, string to sign, key derivation) is the client's, src/cloud/aws/sigv4.h: the
+// verifier only rebuilds the request as the client saw it and compares signatures.
 #pragma once
 
 #include <map>
 #include <string>
 
+#include "cloud/aws/sigv4.h"
 #include "sim/api_types.h"
 
 namespace floatlb::sim::sigv4 {
 
-std::string sha256Hex(const std::string& data);
-std::string hmacSha256(const std::string& key, const std::string& data);  // raw bytes
-std::string hex(const std::string& bytes);
-std::string uriEncode(const std::string& s, bool encode_slash = true);
+using cloud::aws::sha256Hex;
 
 struct Request {
   std::string method = "POST";
@@ -22,11 +21,8 @@ struct Request {
   std::string body;
 };
 
+// The canonical request for the headers named in `signed_headers` ("content-type;host;x-amz-date").
 std::string canonicalRequest(const Request& r, const std::string& signed_headers);
-std::string signingKey(const std::string& secret, const std::string& date, const std::string& region,
-                       const std::string& service);
-std::string signature(const Request& r, const std::string& signed_headers, const std::string& amz_date,
-                      const std::string& scope, const std::string& key);
 
 struct ParsedAuthorization {
   std::string access_key, date, region, service, signed_headers, signature;

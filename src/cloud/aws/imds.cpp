@@ -72,6 +72,9 @@ Result<std::string> ImdsClient::token(bool force_new) {
   req.method = "PUT";
   req.url = config_.endpoint + "/latest/api/token";
   req.headers.emplace_back("X-aws-ec2-metadata-token-ttl-seconds", std::to_string(config_.tokenTtlSec));
+  // An explicit empty body: some servers (cpp-httplib 0.11, i.e. vpcsim) answer 400 to a PUT without
+  // Content-Length; real IMDS accepts both, botocore and the Go SDK send it too.
+  req.headers.emplace_back("Content-Length", "0");
   req.timeout = config_.timeout;
   TimePoint asked_at = clock_.now();
   FLB_ASSIGN_OR_RETURN(HttpResponse resp, sendWithRetry(req));

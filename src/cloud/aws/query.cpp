@@ -84,14 +84,14 @@ std::string QueryParams::encode() const {
   return out;
 }
 
-std::string formEncode(std::string_view s) {
+std::string percentEncode(std::string_view s, bool encode_slash, bool space_as_plus) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
   out.reserve(s.size() * 3);
   for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || (c == '/' && !encode_slash)) {
       out.push_back(static_cast<char>(c));
-    } else if (c == ' ') {
+    } else if (c == ' ' && space_as_plus) {
       out.push_back('+');
     } else {
       out.push_back('%');
@@ -109,10 +109,13 @@ int hexv(char c) {
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
 }
-std::string formDecodeOne(std::string_view s) {
+}  // namespace
+
+std::string percentDecode(std::string_view s, bool plus_as_space) {
   std::string out;
+  out.reserve(s.size());
   for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
+    if (s[i] == '+' && plus_as_space) {
       out.push_back(' ');
     } else if (s[i] == '%' && i + 2 < s.size() && hexv(s[i + 1]) >= 0 && hexv(s[i + 2]) >= 0) {
       out.push_back(static_cast<char>(hexv(s[i + 1]) * 16 + hexv(s[i + 2])));
@@ -123,7 +126,8 @@ std::string formDecodeOne(std::string_view s) {
   }
   return out;
 }
-}  // namespace
+
+std::string formEncode(std::string_view s) { return percentEncode(s, true, true); }
 
 std::vector<std::pair<std::string, std::string>> formDecode(std::string_view body) {
   std::vector<std::pair<std::string, std::string>> out;
@@ -134,8 +138,9 @@ std::vector<std::pair<std::string, std::string>> formDecode(std::string_view bod
     std::string_view part = body.substr(pos, amp - pos);
     if (!part.empty()) {
       size_t eq = part.find('=');
-      out.emplace_back(formDecodeOne(part.substr(0, eq)),
-                       eq == std::string_view::npos ? std::string() : formDecodeOne(part.substr(eq + 1)));
+      out.emplace_back(
+          percentDecode(part.substr(0, eq), true),
+          eq == std::string_view::npos ? std::string() : percentDecode(part.substr(eq + 1), true));
     }
     pos = amp + 1;
   }

@@ -42,10 +42,16 @@ class QueryParams {
   std::vector<std::pair<std::string, std::string>> params_;  // includes Action and Version first
 };
 
+// The one percent-encoder (SigV4's uriEncode, formEncode, vpcsim): RFC 3986 unreserved characters
+// kept, '/' kept unless encode_slash, ' ' -> '+' if space_as_plus, everything else %XX (upper case).
+std::string percentEncode(std::string_view s, bool encode_slash, bool space_as_plus);
+// Decodes %XX (malformed escapes are kept literally) and, if plus_as_space, '+' -> ' '.
+std::string percentDecode(std::string_view s, bool plus_as_space);
+
 // application/x-www-form-urlencoded as Python's urlencode (quote_plus): unreserved kept, ' ' -> '+',
 // everything else %XX. Identical to botocore's EC2 request bodies.
 std::string formEncode(std::string_view s);
-// Inverse of formEncode; returns key/value pairs in order (used by tests and fakes).
+// Inverse of formEncode; returns key/value pairs in order (tests, fakes and vpcsim's request parser).
 std::vector<std::pair<std::string, std::string>> formDecode(std::string_view body);
 
 }  // namespace floatlb::cloud::aws

@@ -1,38 +1,14 @@
 #include "cloud/aws/sigv4.h"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/sha.h>
-
 #include <algorithm>
 #include <cctype>
 #include <ctime>
 
+#include "cloud/aws/query.h"
+#include "common/crypto.h"
+
 namespace floatlb::cloud::aws {
 namespace {
-
-bool isUnreserved(unsigned char c) { return std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~'; }
-
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string percentDecode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && hexValue(s[i + 1]) >= 0 && hexValue(s[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(hexValue(s[i + 1]) * 16 + hexValue(s[i + 2])));
-      i += 2;
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
-}
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -58,54 +34,17 @@ std::string canonicalHeaderValue(std::string_view v) {
 
 }  // namespace
 
-std::string hexEncode(std::string_view raw) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(raw.size() * 2);
-  for (unsigned char c : raw) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 0xf]);
-  }
-  return out;
-}
-
-std::string sha256Hex(std::string_view data) {
-  unsigned char md[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), md);
-  return hexEncode(std::string_view(reinterpret_cast<const char*>(md), sizeof(md)));
-}
-
-std::string hmacSha256(std::string_view key, std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), md, &len);
-  return std::string(reinterpret_cast<const char*>(md), len);
-}
+std::string sha256Hex(std::string_view data) { return crypto::toHex(crypto::sha256(data)); }
 
 std::string deriveSigningKey(std::string_view secret, std::string_view date, std::string_view region,
                              std::string_view service) {
-  std::string k = hmacSha256("AWS4" + std::string(secret), date);
-  k = hmacSha256(k, region);
-  k = hmacSha256(k, service);
-  return hmacSha256(k, "aws4_request");
+  std::string k = crypto::hmacSha256("AWS4" + std::string(secret), date);
+  k = crypto::hmacSha256(k, region);
+  k = crypto::hmacSha256(k, service);
+  return crypto::hmacSha256(k, "aws4_request");
 }
 
-std::string uriEncode(std::string_view s, bool encode_slash) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size() * 3);
-  for (unsigned char c : s) {
-    if (isUnreserved(c) || (c == '/' && !encode_slash)) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0xf]);
-    }
-  }
-  return out;
-}
+std::string uriEncode(std::string_view s, bool encode_slash) { return percentEncode(s, encode_slash, false); }
 
 std::string canonicalQueryString(std::string_view raw_query) {
   std::vector<std::pair<std::string, std::string>> pairs;
@@ -118,7 +57,7 @@ std::string canonicalQueryString(std::string_view raw_query) {
       size_t eq = part.find('=');
       std::string_view k = part.substr(0, eq);
       std::string_view v = eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1);
-      pairs.emplace_back(uriEncode(percentDecode(k), true), uriEncode(percentDecode(v), true));
+      pairs.emplace_back(uriEncode(percentDecode(k, false), true), uriEncode(percentDecode(v, false), true));
     }
     pos = amp + 1;
   }
@@ -140,47 +79,82 @@ std::string amzDate(int64_t epoch_sec) {
   return buf;
 }
 
-Signature signV4(const SigningInput& in, const Credentials& creds) {
-  // Canonical headers: caller's headers + host + x-amz-date (+ token), lower-cased and sorted.
+CanonicalHeaders canonicalHeaders(const HeaderList& headers) {
   std::vector<std::pair<std::string, std::string>> hdrs;
+  hdrs.reserve(headers.size());
+  for (const auto& [k, v] : headers) hdrs.emplace_back(lower(k), canonicalHeaderValue(v));
+  std::stable_sort(hdrs.begin(), hdrs.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  CanonicalHeaders out;
+  for (size_t i = 0; i < hdrs.size(); ++i) {
+    // Repeated header names are joined with ',' into one line.
+    if (i > 0 && hdrs[i].first == hdrs[i - 1].first) {
+      out.block.pop_back();
+      out.block += "," + hdrs[i].second + "\n";
+      continue;
+    }
+    out.block += hdrs[i].first + ":" + hdrs[i].second + "\n";
+    if (!out.signedHeaders.empty()) out.signedHeaders.push_back(';');
+    out.signedHeaders += hdrs[i].first;
+  }
+  return out;
+}
+
+std::string canonicalRequest(std::string_view method, std::string_view raw_path, std::string_view raw_query,
+                             const CanonicalHeaders& headers, std::string_view payload_sha256_hex) {
+  std::string out(method);
+  out += "\n" + uriEncode(raw_path.empty() ? "/" : raw_path, false) + "\n" + canonicalQueryString(raw_query) +
+         "\n" + headers.block + "\n" + headers.signedHeaders + "\n";
+  out += payload_sha256_hex;
+  return out;
+}
+
+std::string credentialScope(std::string_view date, std::string_view region, std::string_view service) {
+  std::string s(date);
+  s += "/";
+  s += region;
+  s += "/";
+  s += service;
+  return s + "/aws4_request";
+}
+
+std::string stringToSign(std::string_view amz_date, std::string_view scope,
+                         std::string_view canonical_request) {
+  std::string s = "AWS4-HMAC-SHA256\n";
+  s += amz_date;
+  s += "\n";
+  s += scope;
+  return s + "\n" + sha256Hex(canonical_request);
+}
+
+std::string signatureHex(std::string_view secret, std::string_view date, std::string_view region,
+                         std::string_view service, std::string_view string_to_sign) {
+  return crypto::toHex(crypto::hmacSha256(deriveSigningKey(secret, date, region, service), string_to_sign));
+}
+
+Signature signV4(const SigningInput& in, const Credentials& creds) {
+  // Canonical headers: caller's headers + host + x-amz-date (+ token).
+  HeaderList hdrs;
   bool have_host = false;
   for (const auto& [k, v] : in.headers) {
     std::string lk = lower(k);
     if (lk == "authorization") continue;
     if (lk == "host") have_host = true;
-    hdrs.emplace_back(lk, canonicalHeaderValue(v));
+    hdrs.emplace_back(k, v);
   }
   if (!have_host) hdrs.emplace_back("host", in.host);
   hdrs.emplace_back("x-amz-date", in.amzDate);
   if (!creds.sessionToken.empty()) hdrs.emplace_back("x-amz-security-token", creds.sessionToken);
-  std::stable_sort(hdrs.begin(), hdrs.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-
-  std::string canonical_headers;
-  std::string signed_headers;
-  for (size_t i = 0; i < hdrs.size(); ++i) {
-    // Repeated header names are joined with ',' into one line.
-    if (i > 0 && hdrs[i].first == hdrs[i - 1].first) {
-      canonical_headers.pop_back();
-      canonical_headers += "," + hdrs[i].second + "\n";
-      continue;
-    }
-    canonical_headers += hdrs[i].first + ":" + hdrs[i].second + "\n";
-    if (!signed_headers.empty()) signed_headers.push_back(';');
-    signed_headers += hdrs[i].first;
-  }
+  CanonicalHeaders ch = canonicalHeaders(hdrs);
 
   Signature s;
-  std::string path = in.path.empty() ? "/" : in.path;
-  s.canonicalRequest = in.method + "\n" + uriEncode(path, false) + "\n" + canonicalQueryString(in.query) +
-                       "\n" + canonical_headers + "\n" + signed_headers + "\n" + sha256Hex(in.payload);
+  s.canonicalRequest = canonicalRequest(in.method, in.path, in.query, ch, sha256Hex(in.payload));
   std::string date = in.amzDate.substr(0, 8);
-  std::string scope = date + "/" + in.region + "/" + in.service + "/aws4_request";
-  s.stringToSign = "AWS4-HMAC-SHA256\n" + in.amzDate + "\n" + scope + "\n" + sha256Hex(s.canonicalRequest);
-  std::string key = deriveSigningKey(creds.secretAccessKey, date, in.region, in.service);
-  s.signature = hexEncode(hmacSha256(key, s.stringToSign));
-  s.signedHeaders = signed_headers;
+  std::string scope = credentialScope(date, in.region, in.service);
+  s.stringToSign = stringToSign(in.amzDate, scope, s.canonicalRequest);
+  s.signature = signatureHex(creds.secretAccessKey, date, in.region, in.service, s.stringToSign);
+  s.signedHeaders = ch.signedHeaders;
   s.authorization = "AWS4-HMAC-SHA256 Credential=" + creds.accessKeyId + "/" + scope +
-                    ", SignedHeaders=" + signed_headers + ", Signature=" + s.signature;
+                    ", SignedHeaders=" + ch.signedHeaders + ", Signature=" + s.signature;
   s.headersToAdd.emplace_back("X-Amz-Date", in.amzDate);
   if (!creds.sessionToken.empty()) s.headersToAdd.emplace_back("X-Amz-Security-Token", creds.sessionToken);
   s.headersToAdd.emplace_back("Authorization", s.authorization);

@@ -1,4 +1,4 @@
-// AWS Signature Version 4 (pure, OpenSSL HMAC/SHA-256). See docs/cloud.md.
+// AWS Signature Version 4 (pure; HMAC/SHA-256 from common/crypto). See docs/cloud.md.
 #pragma once
 
 #include <cstdint>
@@ -43,10 +43,27 @@ struct Signature {
 
 Signature signV4(const SigningInput& in, const Credentials& creds);
 
-// Building blocks (exposed for tests).
+// ---- The signing core, shared by signV4 and vpcsim's server-side verifier (src/sim/sigv4) ----
+
+struct CanonicalHeaders {
+  std::string block;          // "name:value\n" per header, names lower-case and sorted
+  std::string signedHeaders;  // "content-type;host;x-amz-date"
+};
+// Lower-cases names, trims/collapses values, sorts by name and joins repeated names with ','.
+CanonicalHeaders canonicalHeaders(const HeaderList& headers);
+// METHOD \n path \n canonical query \n headers \n signed headers \n payload hash (hex).
+std::string canonicalRequest(std::string_view method, std::string_view raw_path, std::string_view raw_query,
+                             const CanonicalHeaders& headers, std::string_view payload_sha256_hex);
+// "YYYYMMDD/region/service/aws4_request"
+std::string credentialScope(std::string_view date, std::string_view region, std::string_view service);
+std::string stringToSign(std::string_view amz_date, std::string_view scope,
+                         std::string_view canonical_request);
+// Hex HMAC of the string to sign with the key derived from the secret and the scope's parts.
+std::string signatureHex(std::string_view secret, std::string_view date, std::string_view region,
+                         std::string_view service, std::string_view string_to_sign);
+
+// Building blocks (exposed for tests). Hashing/HMAC/hex live in common/crypto.h.
 std::string sha256Hex(std::string_view data);
-std::string hmacSha256(std::string_view key, std::string_view data);  // raw 32 bytes
-std::string hexEncode(std::string_view raw);
 std::string deriveSigningKey(std::string_view secret, std::string_view date, std::string_view region,
                              std::string_view service);
 // RFC 3986 percent-encoding as SigV4 wants it (unreserved kept, everything else %XX upper case).

@@ -77,6 +77,8 @@ TEST_F(ImdsTest, TokenThenMetadata) {
   EXPECT_EQ(imds_.tokens_issued, 1);                    // token is reused
   EXPECT_EQ(imds_.last_ttl, "21600");
   EXPECT_EQ(http_.requests[0].method, "PUT");
+  // An explicit empty body: vpcsim's cpp-httplib rejects a PUT without Content-Length.
+  EXPECT_EQ(headerOf(http_.requests[0], "Content-Length"), "0");
   EXPECT_EQ(c.getMetadata("nope").error().code, ErrorCode::kNotFound);
 }
 

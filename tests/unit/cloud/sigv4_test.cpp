@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cloud/aws/http.h"
+#include "common/crypto.h"
 #include "fakes.h"
 
 namespace floatlb::cloud::aws {
@@ -27,7 +28,7 @@ TEST(SigV4, IamListUsersPublishedExample) {
   Signature s = signV4(in, Credentials{kAkid, kSecret, "", 0});
   EXPECT_EQ(sha256Hex(s.canonicalRequest),
             "f536975d06c0309214f805bb90ccff089219ecd68b2577efef23edd43b7e1a59");
-  EXPECT_EQ(hexEncode(deriveSigningKey(kSecret, "20150830", "us-east-1", "iam")),
+  EXPECT_EQ(crypto::toHex(deriveSigningKey(kSecret, "20150830", "us-east-1", "iam")),
             "c4afb1cc5771d871763a393e44b703571b55cc28424d1a5e86da6ed3c154a4b9");
   EXPECT_EQ(s.signature, "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7");
   EXPECT_EQ(s.signedHeaders, "content-type;host;x-amz-date");
