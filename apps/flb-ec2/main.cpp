@@ -17,16 +17,19 @@ namespace aws = floatlb::cloud::aws;
 
 namespace {
 
-constexpr const char* kUsage = R"(usage: flb-ec2 [--endpoint URL] [--region R] [--debug] COMMAND [options]
+constexpr const char* kUsage =
+    R"(usage: flb-ec2 [--endpoint URL] [--region R] [--debug] [--stats] COMMAND [options]
 
 commands:
   describe-addresses [--public-ip IP]...        describe-network-interfaces [--filter NAME=V1,V2]...
   describe-subnets | describe-vpcs | describe-route-tables | describe-internet-gateways |
   describe-instances                            (all take --filter NAME=V1,V2)
-  imds                                          print this instance's metadata (IMDSv2)
+  imds                                          print this instance's metadata and role credentials
+                                                (IMDSv2; the secret key is never printed)
   takeover-dryrun --cidr C --vip PRIV[=EIP]...  show the takeover call sequence (Describe* only)
   takeover        --cidr C --vip PRIV[=EIP]...  run it (mutates EC2!)
       [--instance-id I --vpc-id V --az Z --sg SG... --tag-suffix N]  (missing values come from IMDS)
+--stats prints "stats calls=N attempts=N retries=N rate-limit-waits=N" to stderr after EC2 commands.
 environment: AWS_REGION, AWS_ENDPOINT_URL_EC2/AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/
   AWS_SESSION_TOKEN (else instance profile), AWS_EC2_METADATA_SERVICE_ENDPOINT
 )";
@@ -89,6 +92,10 @@ int runImds(aws::ImdsClient& imds) {
     for (const auto& sg : i->securityGroupIds) std::printf(" sg=%s", sg.c_str());
     std::printf("\n");
   }
+  auto creds = imds.instanceProfileCredentials();
+  if (!creds.ok()) return fail(creds.error().message);
+  std::printf("credentials access-key=%s session-token=%s expires=%lld\n", creds->accessKeyId.c_str(),
+              creds->sessionToken.empty() ? "no" : "yes", static_cast<long long>(creds->expiresEpochSec));
   return 0;
 }
 
@@ -199,6 +206,7 @@ int main(int argc, char** argv) {
   std::string cmd;
   Opts o;
   bool debug = false;
+  bool stats = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--help" || a == "-h") {
@@ -207,6 +215,8 @@ int main(int argc, char** argv) {
     }
     if (a == "--debug") {
       debug = true;
+    } else if (a == "--stats") {
+      stats = true;
     } else if (a.rfind("--", 0) == 0 && i + 1 < argc) {
       o.emplace(a.substr(2), argv[++i]);
     } else if (cmd.empty() && a.rfind("--", 0) != 0) {
@@ -240,7 +250,14 @@ int main(int argc, char** argv) {
   aws::Mt19937Random rnd;
   aws::Ec2Client ec2(aws::Ec2ClientOptions{cfg.endpoint, cfg.region, cfg.retry, cfg.rateLimit},
                      aws::Ec2ClientDeps{*http, *creds, clock, sleeper, rnd});
-  if (cmd == "takeover-dryrun" || cmd == "takeover")
-    return runTakeover(ec2, imds, o, cmd == "takeover-dryrun");
-  return runDescribe(ec2, cmd, o);
+  int rc = cmd == "takeover-dryrun" || cmd == "takeover" ? runTakeover(ec2, imds, o, cmd == "takeover-dryrun")
+                                                         : runDescribe(ec2, cmd, o);
+  if (stats) {
+    aws::Ec2CallStats st = ec2.stats();
+    std::fprintf(stderr, "stats calls=%llu attempts=%llu retries=%llu rate-limit-waits=%llu\n",
+                 static_cast<unsigned long long>(st.calls), static_cast<unsigned long long>(st.attempts),
+                 static_cast<unsigned long long>(st.retries),
+                 static_cast<unsigned long long>(st.rateLimitWaits));
+  }
+  return rc;
 }

@@ -90,10 +90,13 @@ FaultDecision FaultInjector::decide(const std::string& action) {
   for (auto& r : rules_) {
     if (r.count == 0) continue;
     if (r.action != "*" && r.action != action) continue;
+    // One error per call: later error rules wait for later calls instead of being used up silently,
+    // so "RequestLimitExceeded x2, then 503 x1" plays out over three calls in the order added.
+    if (!r.code.empty() && d.error) continue;
     if (r.probability < 1.0 && uni(rng_) >= r.probability) continue;
     if (r.count > 0) --r.count;
     d.extra_latency_ms += r.extra_latency_ms;
-    if (!r.code.empty() && !d.error) d.error = apiError(r.code, r.message, r.http_status);
+    if (!r.code.empty()) d.error = apiError(r.code, r.message, r.http_status);
   }
   std::erase_if(rules_, [](const FaultRule& r) { return r.count == 0; });
   return d;

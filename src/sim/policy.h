@@ -79,7 +79,9 @@ class FaultInjector {
   explicit FaultInjector(uint64_t seed = 1) : rng_(seed) {}
   void add(FaultRule rule) { rules_.push_back(std::move(rule)); }
   void clear() { rules_.clear(); }
-  // Consumes matching rules (count) and decides this call's fate.
+  // Consumes matching rules (count) and decides this call's fate. Rules are tried in the order added;
+  // the first matching error rule fires and later error rules are left for later calls (latency-only
+  // rules always add up).
   FaultDecision decide(const std::string& action);
   [[nodiscard]] const std::vector<FaultRule>& rules() const { return rules_; }
 

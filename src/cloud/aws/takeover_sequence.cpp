@@ -1,6 +1,7 @@
 #include "cloud/aws/takeover_sequence.h"
 
 #include "common/log.h"
+#include "common/net.h"
 
 namespace floatlb::cloud::aws {
 namespace {
@@ -130,6 +131,23 @@ Result<TakeoverOutcome> runTakeoverSequence(Ec2Api& ec2, const TakeoverParams& p
       } else {
         FLB_TRY(run.mutate("DisassociateVpcCidrBlock", a.associationId,
                            [&] { return ec2.disassociateVpcCidrBlock(a.associationId); }));
+      }
+    }
+  }
+  if (!associated_here) {
+    // A block inside one of our VPC's CIDRs (e.g. the primary 192.168.0.0/16) needs no association;
+    // AWS would reject it as overlapping.
+    auto block = Cidr::parse(p.cidrBlock);
+    auto mine = ec2.describeVpcs({{"vpc-id", {p.vpcId}}});
+    if (!mine.ok()) return mine.error().toError();
+    for (const Vpc& v : *mine) {
+      for (const VpcCidrBlockAssociation& a : v.cidrBlockAssociations) {
+        auto c = Cidr::parse(a.cidrBlock);
+        if (v.vpcId == p.vpcId && a.state == "associated" && block.ok() && c.ok() &&
+            c->prefixLen() <= block->prefixLen() && c->contains(block->network())) {
+          associated_here = true;
+          run.read("DescribeVpcs", p.vpcId, p.cidrBlock + " inside " + a.cidrBlock);
+        }
       }
     }
   }

@@ -204,6 +204,21 @@ TEST(TakeoverSequence, GivesUpWhenEniNeverDeletes) {
   EXPECT_EQ(pauses, 4);             // no pause after the last attempt
 }
 
+TEST(TakeoverSequence, BlockInsideOwnVpcCidrIsNotAssociated) {
+  ScriptedEc2 ec2;
+  Vpc me;
+  me.vpcId = "vpc-me";
+  me.cidrBlockAssociations = {{"vpc-cidr-assoc-primary", "192.168.0.0/16", "associated"}};
+  ec2.vpcs = {me};
+  TakeoverParams p = params();
+  p.cidrBlock = "192.168.248.0/24";
+  p.vips = {{"192.168.248.254", "203.0.113.10"}};
+  auto r = runTakeoverSequence(ec2, p, false, {});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  for (const auto& c : ec2.calls) EXPECT_EQ(c.find("AssociateVpcCidrBlock"), std::string::npos) << c;
+  EXPECT_EQ(ec2.calls.at(0), "CreateSubnet vpc-me 192.168.248.0/24 az-b");
+}
+
 TEST(TakeoverSequence, DryRunOnlyDescribes) {
   ScriptedEc2 ec2;
   Vpc me;

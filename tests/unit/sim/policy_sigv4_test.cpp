@@ -51,6 +51,20 @@ TEST(FaultInjector, CountedFaultFiresExactlyNTimes) {
   EXPECT_TRUE(f.rules().empty());
 }
 
+TEST(FaultInjector, QueuedErrorRulesFireOnePerCallInOrder) {
+  FaultInjector f;
+  f.add(FaultRule{"DeleteSubnet", "RequestLimitExceeded", "slow down", 503, 2, 1.0, 0});
+  f.add(FaultRule{"DeleteSubnet", "Unavailable", "busy", 503, 1, 1.0, 0});
+  f.add(FaultRule{"DeleteSubnet", "", "", 400, 1, 1.0, 40});  // latency only: joins the first call
+  auto first = f.decide("DeleteSubnet");
+  EXPECT_EQ(first.error->code, "RequestLimitExceeded");
+  EXPECT_EQ(first.extra_latency_ms, 40);
+  EXPECT_EQ(f.decide("DeleteSubnet").error->code, "RequestLimitExceeded");
+  EXPECT_EQ(f.decide("DeleteSubnet").error->code, "Unavailable");
+  EXPECT_FALSE(f.decide("DeleteSubnet").error.has_value());
+  EXPECT_TRUE(f.rules().empty());
+}
+
 TEST(FaultInjector, ProbabilityAndLatency) {
   FaultInjector f(42);
   f.add(FaultRule{"*", "Unavailable", "x", 503, -1, 0.5, 0});
