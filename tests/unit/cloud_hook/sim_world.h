@@ -52,6 +52,11 @@ class ModelTransport final : public HttpTransport {
     ++calls[action];
     return HttpResponse{r.http_status, {{"Content-Type", "text/xml"}}, r.body};
   }
+  // Runs `fn` on the model while no call is in flight (tests poking the model from their thread).
+  void withModel(const std::function<void(sim::Ec2Model&)>& fn) {
+    std::lock_guard l(mu_);
+    fn(model_);
+  }
   Hook before;
   bool apply_latency = true;
   std::map<std::string, int> calls;

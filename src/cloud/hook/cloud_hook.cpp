@@ -1,0 +1,285 @@
+#include "cloud/hook/cloud_hook.h"
+
+#include <algorithm>
+
+#include "common/log.h"
+
+namespace floatlb::cloud {
+
+CloudHook::CloudHook(CloudHookConfig config, aws::Ec2Api& ec2, const Clock& clock, aws::Sleeper& sleeper,
+                     InterfaceConfigurator* os, VipSource vips, StepDown step_down)
+    : cfg_(std::move(config)),
+      ec2_(ec2),
+      clock_(clock),
+      os_(os),
+      vips_(std::move(vips)),
+      step_down_(std::move(step_down)),
+      exec_(ec2, clock, sleeper, cfg_.exec) {
+  thread_ = std::thread([this] { worker(); });
+}
+
+CloudHook::~CloudHook() { stop(); }
+
+void CloudHook::stop() {
+  {
+    std::lock_guard l(mu_);
+    stopping_ = true;
+    ++gen_;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+Status CloudHook::prepare() {
+  std::lock_guard l(exec_mu_);
+  auto tl = exec_.startTimeline("prepare");
+  return exec_.prepare(currentGoal(), tl);
+}
+
+void CloudHook::onMaster(const std::string& reason) {
+  {
+    std::lock_guard l(mu_);
+    if (master_) return;  // already working on it
+    master_ = true;
+    ++gen_;
+    reason_ = reason;
+    status_.master = true;
+    status_.converged = false;
+  }
+  cv_.notify_all();
+}
+
+void CloudHook::onBackup() {
+  {
+    std::lock_guard l(mu_);
+    if (!master_) return;
+    master_ = false;
+    ++gen_;
+    status_.master = false;
+    status_.converged = false;
+  }
+  cv_.notify_all();
+  releaseOs();  // local only: the next master takes the ENI/VIP/EIP away with EC2 calls
+}
+
+Status CloudHook::shutdownLastNode() {
+  onBackup();
+  std::lock_guard l(exec_mu_);
+  auto tl = exec_.startTimeline("shutdown (last node)");
+  auto st = exec_.cleanup(currentGoal(), tl);
+  std::lock_guard s(mu_);
+  timeline_ = tl;
+  if (!st.ok()) status_.lastError = st.error().message;
+  return st;
+}
+
+bool CloudHook::stillMaster(uint64_t gen) const {
+  std::lock_guard l(mu_);
+  return master_ && !stopping_ && gen_ == gen;
+}
+
+void CloudHook::waitFor(std::chrono::milliseconds d, uint64_t gen) {
+  std::unique_lock l(mu_);
+  cv_.wait_for(l, d, [&] { return stopping_ || gen_ != gen; });
+}
+
+aws::TakeoverGoal CloudHook::currentGoal() const {
+  aws::TakeoverGoal g = cfg_.goal;
+  if (vips_) g.vips = vips_();
+  std::sort(g.vips.begin(), g.vips.end());
+  g.vips.erase(std::unique(g.vips.begin(), g.vips.end()), g.vips.end());
+  return g;
+}
+
+void CloudHook::configureOs(const aws::TakeoverContext& ctx, const aws::TakeoverGoal& goal) {
+  if (os_ == nullptr || !goal.cidrBlock || ctx.eniMac.empty()) return;
+  auto ip = Ip4::parse(ctx.eniPrimaryIp);
+  if (!ip) {
+    FLB_WARN("cloud", "ENI {} has no usable primary IP '{}'", ctx.eniId, ctx.eniPrimaryIp);
+    return;
+  }
+  EniOsConfig c{ctx.eniMac, *ip, *goal.cidrBlock, {}};
+  for (const auto& v : goal.vips) c.sources.push_back(v.vip);
+  auto link = os_->waitForLink(ctx.eniMac, cfg_.linkTimeout);
+  Status st = link.ok() ? os_->configure(*link, c) : Status(link.error());
+  std::lock_guard l(mu_);
+  if (!st.ok()) {
+    status_.lastError = "OS configuration of " + ctx.eniId + ": " + st.error().message;
+    FLB_WARN("cloud", "{}", status_.lastError);
+    return;
+  }
+  status_.ifname = *link;
+  os_applied_ = c;
+  FLB_INFO("cloud", "ENI {} is {} ({} /{}, VIP sources routed via {})", ctx.eniId, *link, ip->str(),
+           static_cast<int>(goal.cidrBlock->prefixLen()), goal.cidrBlock->at(1).str());
+}
+
+void CloudHook::releaseOs() {
+  std::optional<EniOsConfig> applied;
+  std::string ifname;
+  {
+    std::lock_guard l(mu_);
+    applied.swap(os_applied_);
+    ifname = status_.ifname;
+    status_.ifname.clear();
+  }
+  if (!applied || os_ == nullptr) return;
+  if (auto st = os_->release(ifname, *applied); !st.ok()) {
+    FLB_WARN("cloud", "releasing {}: {}", ifname, st.error().message);
+  }
+}
+
+Result<bool> CloudHook::eipsInPlace(const aws::TakeoverGoal& goal, const std::string& eni) {
+  std::vector<std::string> eips;
+  for (const auto& v : goal.vips) {
+    if (!v.eip.empty()) eips.push_back(v.eip);
+  }
+  if (eips.empty()) return true;
+  auto r = ec2_.describeAddresses({}, eips);
+  if (!r.ok()) return r.error().toError();
+  for (const auto& v : goal.vips) {
+    if (v.eip.empty()) continue;
+    bool ok = false;
+    for (const auto& a : *r) {
+      ok |= a.publicIp == v.eip && a.networkInterfaceId == eni && a.privateIpAddress == v.vip.str();
+    }
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool CloudHook::runTakeover(uint64_t gen, const std::string& reason) {
+  std::lock_guard x(exec_mu_);
+  const aws::TakeoverGoal goal = currentGoal();
+  auto tl = exec_.startTimeline(reason);
+  {
+    std::lock_guard l(mu_);
+    ++status_.takeovers;
+  }
+  auto r = exec_.run(
+      goal, tl, [&] { return stillMaster(gen); },
+      [&](const aws::TakeoverContext& c) { configureOs(c, goal); });
+  std::lock_guard l(mu_);
+  timeline_ = tl;
+  if (!r.ok()) {
+    ++status_.failures;
+    status_.lastError = r.error().message;
+    FLB_WARN("cloud", "takeover ({}) failed: {}", reason, r.error().message);
+    return false;
+  }
+  ctx_ = r->context;
+  status_.converged = true;
+  FLB_INFO("cloud",
+           "takeover ({}) done: traffic restored after {} ms, converged after {} ms, {} serial EC2 calls "
+           "({} mutating) on the critical path",
+           reason, tl.restoredMs.value_or(-1), tl.doneMs.value_or(-1), tl.criticalCalls(),
+           tl.criticalMutations());
+  return true;
+}
+
+void CloudHook::worker() {
+  uint64_t seen = 0;
+  for (int round = 0; round < 1'000'000; ++round) {
+    uint64_t gen = 0;
+    std::string reason;
+    {
+      std::unique_lock l(mu_);
+      cv_.wait(l, [&] { return stopping_ || (master_ && gen_ != seen); });
+      if (stopping_) return;
+      gen = seen = gen_;
+      reason = reason_;
+    }
+    // Take over; re-run with backoff until converged or no longer MASTER.
+    auto backoff = cfg_.retryMin;
+    bool done = false;
+    for (int attempt = 0; attempt < 100000 && stillMaster(gen); ++attempt) {
+      if (runTakeover(gen, attempt == 0 ? reason : reason + " (retry " + std::to_string(attempt) + ")")) {
+        done = true;
+        break;
+      }
+      waitFor(backoff, gen);
+      backoff = std::min(backoff * 2, cfg_.retryMax);
+    }
+    if (!done) continue;
+    // Verify while MASTER: the EIPs must stay on my ENI/VIP, and new VIPs must be added.
+    int failures = 0;
+    aws::TakeoverGoal last = currentGoal();
+    for (int tick = 0; tick < 100'000'000 && stillMaster(gen); ++tick) {
+      waitFor(cfg_.verifyInterval, gen);
+      if (!stillMaster(gen)) break;
+      const aws::TakeoverGoal goal = currentGoal();
+      std::string eni;
+      {
+        std::lock_guard l(mu_);
+        eni = ctx_.eniId;
+      }
+      std::string why;
+      if (goal.vips != last.vips) {
+        why = "verify: VIP set changed";
+      } else {
+        auto in_place = eipsInPlace(goal, eni);
+        if (!in_place.ok()) {
+          FLB_WARN("cloud", "verify: cannot read the Elastic IPs: {}", in_place.error().message);
+          continue;  // an API outage is not a reason to stop serving
+        }
+        if (!*in_place) why = "verify: EIP no longer on my ENI/VIP";
+      }
+      if (why.empty()) continue;
+      {
+        std::lock_guard l(mu_);
+        ++status_.reasserts;
+      }
+      FLB_WARN("cloud", "{}: re-asserting", why);
+      last = goal;
+      if (runTakeover(gen, why)) {
+        failures = 0;
+        continue;
+      }
+      if (++failures >= cfg_.stepDownAfter) {
+        const std::string msg =
+            "cannot hold the Elastic IP (" + std::to_string(failures) + " failed re-asserts)";
+        {
+          std::lock_guard l(mu_);
+          ++status_.stepDowns;
+          status_.lastError = msg;
+        }
+        FLB_ERROR("cloud", "{}: stepping down", msg);
+        if (step_down_) step_down_(msg);
+        break;
+      }
+    }
+  }
+}
+
+CloudHookStatus CloudHook::status() const {
+  std::lock_guard l(mu_);
+  return status_;
+}
+
+std::optional<aws::TakeoverTimeline> CloudHook::lastTimeline() const {
+  std::lock_guard l(mu_);
+  return timeline_;
+}
+
+std::string CloudHook::timelineJson() const {
+  auto t = lastTimeline();
+  return t ? aws::timelineJson(*t) : "{}";
+}
+
+std::string CloudHook::metricsText() const {
+  auto s = status();
+  std::string out;
+  out += "# HELP floatlb_cloud_master 1 while this node holds (or is taking) the cloud VIP network.\n";
+  out += "# TYPE floatlb_cloud_master gauge\n";
+  out += "floatlb_cloud_master " + std::to_string(s.master ? 1 : 0) + "\n";
+  out += "floatlb_cloud_converged " + std::to_string(s.converged ? 1 : 0) + "\n";
+  out += "# TYPE floatlb_cloud_takeovers_total counter\n";
+  out += "floatlb_cloud_takeovers_total " + std::to_string(s.takeovers) + "\n";
+  out += "floatlb_cloud_takeover_failures_total " + std::to_string(s.failures) + "\n";
+  out += "floatlb_cloud_reasserts_total " + std::to_string(s.reasserts) + "\n";
+  out += "floatlb_cloud_step_downs_total " + std::to_string(s.stepDowns) + "\n";
+  if (auto t = lastTimeline()) out += aws::timelinePrometheus(*t);
+  return out;
+}
+
+}  // namespace floatlb::cloud

@@ -1,0 +1,183 @@
+// CloudHook against vpcsim's Ec2Model: the MASTER worker converges and configures the OS side,
+// the verify loop re-asserts a stolen EIP, repeated re-assert failures step down, BACKUP makes no
+// EC2 call and releases the OS side, the last node cleans up.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "cloud/hook/cloud_hook.h"
+#include "unit/cloud_hook/sim_world.h"
+
+namespace floatlb::cloud {
+namespace {
+
+using namespace std::chrono_literals;
+using aws::testing::SimWorld;
+
+class FakeOs final : public InterfaceConfigurator {
+ public:
+  explicit FakeOs(SimWorld& w) : w_(w) {}
+  Result<std::string> waitForLink(const std::string& mac, Duration) override {
+    std::string found;
+    w_.transport->withModel([&](sim::Ec2Model& m) {
+      for (const auto* e : m.enisOf(w_.id("lb2"))) {
+        if (e->mac == mac) found = "eth" + std::to_string(e->attachment->device_index);
+      }
+    });
+    if (found.empty()) return makeError(ErrorCode::kTimeout, "no link with " + mac);
+    return found;
+  }
+  Status configure(const std::string& ifname, const EniOsConfig& c) override {
+    std::lock_guard l(mu);
+    configured.push_back(ifname + " " + c.address.str() + "/" + std::to_string(c.subnet.prefixLen()) +
+                         " gw " + c.subnet.at(1).str() + " src " +
+                         (c.sources.empty() ? "" : c.sources.front().str()));
+    return okStatus();
+  }
+  Status release(const std::string& ifname, const EniOsConfig&) override {
+    std::lock_guard l(mu);
+    released.push_back(ifname);
+    return okStatus();
+  }
+  std::mutex mu;
+  std::vector<std::string> configured, released;
+
+ private:
+  SimWorld& w_;
+};
+
+// Polls `cond` every 5 ms for up to 10 s (real time: the worker thread runs on its own).
+template <class F>
+bool eventually(F&& cond) {
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(5ms);
+  }
+  return cond();
+}
+
+struct HookFixture {
+  explicit HookFixture(SimWorld& w) : os(w) {
+    CloudHookConfig cfg;
+    cfg.goal = w.goal("lb2");
+    cfg.goal.vips.clear();
+    cfg.verifyInterval = 20ms;
+    cfg.retryMin = 5ms;
+    cfg.retryMax = 20ms;
+    cfg.stepDownAfter = 3;
+    const std::string eip = w.eip();
+    hook = std::make_unique<CloudHook>(
+        cfg, *w.client, w.clock, w.sleeper, &os,
+        [eip] {
+          return std::vector<aws::VipEip>{{Ip4::parse(aws::testing::kVip).value(), eip}};
+        },
+        [this](const std::string& why) {
+          std::lock_guard l(mu);
+          step_downs.push_back(why);
+        });
+  }
+  FakeOs os;
+  std::mutex mu;
+  std::vector<std::string> step_downs;
+  std::unique_ptr<CloudHook> hook;
+};
+
+TEST(CloudHook, MasterConvergesAndConfiguresTheInterface) {
+  SimWorld w(2s, false);
+  HookFixture f(w);
+  ASSERT_TRUE(f.hook->prepare().ok());
+  f.hook->onMaster("test");
+  ASSERT_TRUE(eventually([&] { return f.hook->status().converged; })) << f.hook->status().lastError;
+  EXPECT_EQ(f.hook->status().ifname, "eth1");
+  {
+    std::lock_guard l(f.os.mu);
+    ASSERT_EQ(f.os.configured.size(), 1u);
+    EXPECT_NE(f.os.configured[0].find("/24 gw 192.168.248.1 src 192.168.248.254"), std::string::npos)
+        << f.os.configured[0];
+  }
+  const std::string json = f.hook->timelineJson();
+  EXPECT_NE(json.find("\"converged\":true"), std::string::npos) << json;
+  EXPECT_NE(f.hook->metricsText().find("floatlb_cloud_converged 1"), std::string::npos);
+  f.hook->stop();
+  w.expectOwnedBy("lb2");
+}
+
+TEST(CloudHook, VerifyLoopReassertsAStolenEip) {
+  SimWorld w(2s, false);
+  HookFixture f(w);
+  f.hook->onMaster("test");
+  ASSERT_TRUE(eventually([&] { return f.hook->status().converged; }));
+  w.transport->withModel([&](sim::Ec2Model& m) {
+    const sim::Instance* lb1 = m.instance(w.id("lb1"));
+    ASSERT_TRUE(
+        m.associateAddress(w.topo.eips.at("eip"), lb1->primary_eni, "", std::nullopt, true, nullptr).ok());
+  });
+  ASSERT_TRUE(eventually([&] { return f.hook->status().reasserts >= 1 && f.hook->status().converged; }));
+  f.hook->stop();
+  w.expectOwnedBy("lb2");
+  EXPECT_TRUE(f.step_downs.empty());
+}
+
+TEST(CloudHook, StepsDownWhenTheEipCannotBeHeld) {
+  SimWorld w(2s, false);
+  HookFixture f(w);
+  f.hook->onMaster("test");
+  ASSERT_TRUE(eventually([&] { return f.hook->status().converged; }));
+  w.transport->withModel([&](sim::Ec2Model& m) {
+    sim::FaultRule deny;
+    deny.action = "AssociateAddress";
+    deny.code = "UnauthorizedOperation";
+    deny.http_status = 403;
+    m.faults().add(deny);
+    const sim::Instance* lb1 = m.instance(w.id("lb1"));
+    ASSERT_TRUE(
+        m.associateAddress(w.topo.eips.at("eip"), lb1->primary_eni, "", std::nullopt, true, nullptr).ok());
+  });
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard l(f.mu);
+    return !f.step_downs.empty();
+  }));
+  EXPECT_EQ(f.hook->status().stepDowns, 1);
+  EXPECT_GE(f.hook->status().failures, 3);
+  EXPECT_NE(f.hook->status().lastError.find("cannot hold the Elastic IP"), std::string::npos);
+}
+
+TEST(CloudHook, BackupReleasesLocallyWithoutEc2Calls) {
+  SimWorld w(2s, false);
+  HookFixture f(w);
+  f.hook->onMaster("test");
+  ASSERT_TRUE(eventually([&] { return f.hook->status().converged; }));
+  int before = 0;
+  w.transport->withModel([&](sim::Ec2Model&) {
+    for (const auto& [a, n] : w.transport->calls) before += n;
+  });
+  f.hook->onBackup();
+  std::this_thread::sleep_for(100ms);  // five verify intervals: a leaked verify loop would call EC2
+  int after = 0;
+  w.transport->withModel([&](sim::Ec2Model&) {
+    for (const auto& [a, n] : w.transport->calls) after += n;
+  });
+  EXPECT_EQ(after, before);
+  {
+    std::lock_guard l(f.os.mu);
+    EXPECT_EQ(f.os.released, std::vector<std::string>{"eth1"});
+  }
+  EXPECT_FALSE(f.hook->status().master);
+  EXPECT_EQ(f.hook->status().ifname, "");
+}
+
+TEST(CloudHook, LastNodeShutdownCleansUp) {
+  SimWorld w(2s, false);
+  HookFixture f(w);
+  f.hook->onMaster("test");
+  ASSERT_TRUE(eventually([&] { return f.hook->status().converged; }));
+  ASSERT_TRUE(f.hook->shutdownLastNode().ok());
+  f.hook->stop();
+  EXPECT_TRUE(w.taggedEnis().empty());
+  EXPECT_TRUE(w.taggedSubnets().empty());
+}
+
+}  // namespace
+}  // namespace floatlb::cloud
