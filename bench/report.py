@@ -51,10 +51,12 @@ def dataplane(raw_path, dpbench_path, meta_path, out_path):
         f = line.rstrip("\n").split("\t")
         rnd, variant, mode, rps, p50, p99, err, non2xx, synrt, paws = f[:10]
         cpu = int(f[10]) if len(f) > 10 else -1
+        wps = int(f[11]) if len(f) > 11 else -1
         runs.append({"round": int(rnd), "variant": variant, "mode": mode, "rps": float(rps), "p50_ms": float(p50),
                      "p99_ms": float(p99), "socket_errors": int(err), "non2xx": int(non2xx),
                      "client_syn_retrans": int(synrt), "backend_paws_rejects": int(paws),
-                     "lb_process_cpu_pct": None if cpu < 0 else cpu})
+                     "lb_process_cpu_pct": None if cpu < 0 else cpu,
+                     "lb_process_ctxsw_per_s": None if wps < 0 else wps})
     variants = meta["variants"]
     modes = ["keepalive", "close"]
     med = {}
@@ -73,20 +75,26 @@ def dataplane(raw_path, dpbench_path, meta_path, out_path):
                 "backend_paws_rejects": sum(r["backend_paws_rejects"] for r in rs),
                 "lb_process_cpu_pct_median": (statistics.median(r["lb_process_cpu_pct"] for r in rs)
                                               if all(r["lb_process_cpu_pct"] is not None for r in rs) else None),
+                "lb_process_ctxsw_per_s_median": (statistics.median(r["lb_process_ctxsw_per_s"] for r in rs)
+                                                  if all(r.get("lb_process_ctxsw_per_s") is not None for r in rs)
+                                                  else None),
             }
     # Ratios per round (side by side in the same round), then the median of those ratios.
-    def round_ratios(v, m, ref):
+    def round_ratios(v, m, ref, spread=False):
         out = []
         for rnd in sorted({r["round"] for r in runs}):
             a = [r["rps"] for r in runs if r["variant"] == v and r["mode"] == m and r["round"] == rnd]
             b = [r["rps"] for r in runs if r["variant"] == ref and r["mode"] == m and r["round"] == rnd]
             if a and b and b[0] > 0:
                 out.append(a[0] / b[0])
+        if spread:
+            return (min(out), max(out)) if out else None
         return statistics.median(out) if out else None
 
     for (v, m), d in med.items():
         for ref in ("direct", "haproxy", "iptables"):
             d["ratio_to_" + ref] = round_ratios(v, m, ref)
+            d["ratio_to_%s_range" % ref] = round_ratios(v, m, ref, spread=True)
 
     # flb-dpbench's detail line: "# repeat=N: ct_hit_ns=.. pass_ns=.. | single runs xN: new_flow_ns=.. ..."
     dp = {}
@@ -101,16 +109,23 @@ def dataplane(raw_path, dpbench_path, meta_path, out_path):
 
     labels = meta["labels"]
     lines = []
-    lines.append("| variant | mode | RPS median | runs | vs direct | vs HAProxy | vs iptables | p50 ms | p99 ms | "
-                 "sock err | SYN rtx | LB proc CPU |")
+    lines.append("| variant | mode | RPS median | runs | vs direct (round min-max) | vs HAProxy | vs iptables | p50 ms | p99 ms | "
+                 "sock err | SYN rtx | LB process CPU, ctx switches |")
     lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for m in modes:
         for v in variants:
             d = med.get((v, m))
             if not d:
                 continue
-            r = lambda ref: "%.2fx" % d["ratio_to_" + ref] if d["ratio_to_" + ref] else "n/a"
+            def r(ref):
+                if not d["ratio_to_" + ref]:
+                    return "n/a"
+                lo, hi = d["ratio_to_%s_range" % ref]
+                return "%.2fx" % d["ratio_to_" + ref] if v == ref else "%.2fx (%.2f-%.2f)" % (
+                    d["ratio_to_" + ref], lo, hi)
             cpu = "-" if d["lb_process_cpu_pct_median"] is None else "%d %%" % d["lb_process_cpu_pct_median"]
+            if d["lb_process_ctxsw_per_s_median"] is not None:
+                cpu += ", %d cs/s" % d["lb_process_ctxsw_per_s_median"]
             lines.append("| %s | %s | %.0f | %s | %s | %s | %s | %.2f | %.2f | %d | %d | %s |" % (
                 labels[v], "keep-alive" if m == "keepalive" else "new conn", d["rps_median"],
                 " / ".join("%.0f" % x for x in d["rps_runs"]), r("direct"), r("haproxy"), r("iptables"),
