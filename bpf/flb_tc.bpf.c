@@ -13,6 +13,7 @@
 #include "floatlb/abi.h"
 #include "floatlb/consts.h"
 #include "floatlb/ct_state.h"
+#include "floatlb/fib_cache.h"
 #include "floatlb/select.h"
 #include "floatlb/maps.h"
 #include "floatlb/helpers.h"
@@ -62,7 +63,7 @@ int flb_ingress(struct __sk_buff *skb)
 		return flb_ct_hit(skb, &p, ct, flb_now_ns());
 	svc = flb_service_of(&p, skb->mark);
 	if (svc)
-		return flb_new_flow(skb, &p, svc, flb_now_ns());
+		return flb_new_flow(skb, &p, svc, flb_now_ns_sync());
 pass:
 	flb_stat_inc(FLB_STAT_PASS);
 	return TC_ACT_OK;

@@ -10,7 +10,7 @@ namespace {
 template <class T>
 constexpr bool kPlain = std::is_trivially_copyable_v<T>&& std::is_standard_layout_v<T>;
 
-static_assert(FLB_ABI_VERSION == 1);
+static_assert(FLB_ABI_VERSION == 2);
 
 static_assert(kPlain<flb_svc_key> && sizeof(flb_svc_key) == 12);
 static_assert(offsetof(flb_svc_key, vip) == 0 && offsetof(flb_svc_key, port) == 4);
@@ -30,12 +30,18 @@ static_assert(offsetof(flb_ct_key, sport) == 8 && offsetof(flb_ct_key, proto) ==
 
 static_assert(kPlain<flb_nat> && sizeof(flb_nat) == 12);
 
-static_assert(kPlain<flb_ct_value> && sizeof(flb_ct_value) == 88);
+static_assert(kPlain<flb_fib_cache> && sizeof(flb_fib_cache) == 40);
+static_assert(offsetof(flb_fib_cache, smac) == 6 && offsetof(flb_fib_cache, oif) == 12);
+static_assert(offsetof(flb_fib_cache, iif) == 16 && offsetof(flb_fib_cache, gen) == 20);
+static_assert(offsetof(flb_fib_cache, kind) == 24 && offsetof(flb_fib_cache, checked_ns) == 32);
+
+static_assert(kPlain<flb_ct_value> && sizeof(flb_ct_value) == 128);
 static_assert(offsetof(flb_ct_value, dir) == 12 && offsetof(flb_ct_value, flags) == 15);
 static_assert(offsetof(flb_ct_value, rule_id) == 16 && offsetof(flb_ct_value, timeout_s) == 20);
 static_assert(offsetof(flb_ct_value, svc) == 28 && offsetof(flb_ct_value, peer) == 40);
 static_assert(offsetof(flb_ct_value, created_ns) == 56 && offsetof(flb_ct_value, last_seen_ns) == 64);
 static_assert(offsetof(flb_ct_value, packets) == 72 && offsetof(flb_ct_value, bytes) == 80);
+static_assert(offsetof(flb_ct_value, fib) == 88);
 
 static_assert(kPlain<flb_persist_key> && sizeof(flb_persist_key) == 8);
 static_assert(kPlain<flb_persist_value> && sizeof(flb_persist_value) == 16);
@@ -44,7 +50,7 @@ static_assert(offsetof(flb_persist_value, last_ns) == 8);
 static_assert(kPlain<flb_lc_counts> && sizeof(flb_lc_counts) == 4 * FLB_MAX_ENDPOINTS);
 static_assert(kPlain<flb_counter> && sizeof(flb_counter) == 16);
 
-static_assert(kPlain<flb_ct_event> && sizeof(flb_ct_event) == 8 + 16 + 88);
+static_assert(kPlain<flb_ct_event> && sizeof(flb_ct_event) == 8 + 16 + 128);
 static_assert(offsetof(flb_ct_event, key) == 8 && offsetof(flb_ct_event, value) == 24);
 
 // Selection tables index with masks; they must stay powers of two.

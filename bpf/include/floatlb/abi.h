@@ -17,7 +17,7 @@
 #include <linux/types.h>
 #endif
 
-#define FLB_ABI_VERSION 1
+#define FLB_ABI_VERSION 2 /* 2: flb_ct_value.fib (per-flow forwarding cache), flb_fib_gen */
 
 #define FLB_MAX_ENDPOINTS 32   /* per rule (reference: MaxLBEndPoints) */
 #define FLB_MAX_SLOTS 64       /* selection table entries per rule (weighted expansion) */
@@ -109,6 +109,31 @@ enum flb_ct_state {
 #define FLB_CT_F_FIN_REV 0x2 /* FIN seen from the endpoint side */
 #define FLB_CT_F_SYNCED 0x4  /* installed by HA connection sync, not by this node's datapath */
 
+enum flb_fib_kind {
+	FLB_FIB_NONE = 0,     /* nothing cached: look the route up on the next packet */
+	FLB_FIB_REDIRECT = 1, /* rewrite MACs, TTL--, bpf_redirect(oif) */
+	FLB_FIB_KERNEL = 2,   /* the fib lookup declined (no route, local, forwarding off): TC_ACT_OK */
+};
+
+/*
+ * Per-flow forwarding decision, so bpf_fib_lookup runs once per flow and not per packet. Valid
+ * while kind != NONE, iif equals the packet's ingress ifindex, gen equals flb_fib_gen[0] (bumped
+ * by the control plane when routes/neighbours change) and the lookup is younger than
+ * FLB_FIB_REVALIDATE_NS. Node-local: cleared when an entry is installed by HA sync.
+ */
+struct flb_fib_cache {
+	__u8 dmac[6];
+	__u8 smac[6];
+	__u32 oif;        /* egress ifindex (FLB_FIB_REDIRECT) */
+	__u32 iif;        /* ingress ifindex the decision was made for */
+	__u32 gen;        /* flb_fib_gen[0] at the time of the lookup */
+	__u8 kind;        /* enum flb_fib_kind */
+	__u8 pad[3];
+	__u64 checked_ns; /* when the lookup ran (same clock as last_seen_ns) */
+};
+
+#define FLB_FIB_REVALIDATE_NS 250000000ULL /* a cached decision is re-checked after 250 ms */
+
 struct flb_ct_value {
 	struct flb_nat nat;
 	__u8 dir;        /* enum flb_ct_dir */
@@ -120,10 +145,11 @@ struct flb_ct_value {
 	__u32 pad;
 	struct flb_svc_key svc; /* the service this flow belongs to (rule ids differ across nodes) */
 	struct flb_ct_key peer; /* key of the other direction's entry */
-	__u64 created_ns;       /* bpf_ktime_get_ns() / CLOCK_MONOTONIC */
+	__u64 created_ns;       /* bpf_ktime_get_coarse_ns(): CLOCK_MONOTONIC at tick resolution */
 	__u64 last_seen_ns;
 	__u64 packets;
 	__u64 bytes;
+	struct flb_fib_cache fib;
 };
 
 /* Persist selection memory: (rule, client address) -> endpoint. */

@@ -55,17 +55,21 @@ static __always_inline struct flb_ct_step flb_ct_step_for(const struct flb_pkt *
 static __always_inline int flb_ct_hit(struct __sk_buff *skb, const struct flb_pkt *p,
 				      struct flb_ct_value *v, __u64 now)
 {
+	struct bpf_redir_neigh nh = {};
 	struct flb_nat nat = v->nat;
+	int decision;
 
-	v->last_seen_ns = now;
+	if (v->last_seen_ns != now) /* coarse clock: changes once per tick */
+		v->last_seen_ns = now;
 	__sync_fetch_and_add(&v->packets, 1);
 	__sync_fetch_and_add(&v->bytes, skb->len);
 	flb_ct_transition(&p->key, v, flb_ct_step_for(p, v));
 	flb_ep_count(v->rule_id, v->ep_idx, skb->len);
 	flb_stat_inc(FLB_STAT_CT_HIT);
+	decision = flb_fib_decide(skb, p, &nat, &v->fib, now, &nh);
 	if (flb_nat_apply(skb, p, &nat))
 		return TC_ACT_SHOT;
-	return flb_forward(skb, p, &nat);
+	return flb_fib_act(skb, decision, &v->fib, &nh);
 }
 
 #endif /* FLOATLB_CONNTRACK_H */

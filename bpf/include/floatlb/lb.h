@@ -93,9 +93,9 @@ static __always_inline int flb_new_flow(struct __sk_buff *skb, const struct flb_
 	struct flb_ct_value v = {};
 	struct flb_ct_key rkey = {};
 	const struct flb_endpoint *ep;
+	struct bpf_redir_neigh nh = {};
 	struct flb_ct_value *existing;
-	struct flb_nat nat;
-	int idx, rc;
+	int idx, rc, decision;
 
 	idx = svc->n_slots ? flb_select(svc, p, now) : -1;
 	if (idx < 0) {
@@ -142,6 +142,8 @@ static __always_inline int flb_new_flow(struct __sk_buff *skb, const struct flb_
 	v.peer = rkey;
 	v.packets = 1;
 	v.bytes = skb->len;
+	/* The first packet's forwarding decision goes into the entry: later packets reuse it. */
+	decision = flb_fib_decide(skb, p, &v.nat, &v.fib, now, &nh);
 	if (bpf_map_update_elem(&flb_ct, &p->key, &v, BPF_NOEXIST)) {
 		/* Lost a race with another CPU (or the map is full): use the winner's entry. */
 		bpf_map_delete_elem(&flb_ct, &rkey);
@@ -160,10 +162,9 @@ static __always_inline int flb_new_flow(struct __sk_buff *skb, const struct flb_
 		flb_stat_inc(FLB_STAT_MIDSTREAM_PICKUP);
 		flb_emit(FLB_EV_CT_EST, &p->key, &v);
 	}
-	nat = v.nat;
-	if (flb_nat_apply(skb, p, &nat))
+	if (flb_nat_apply(skb, p, &v.nat))
 		return TC_ACT_SHOT;
-	return flb_forward(skb, p, &nat);
+	return flb_fib_act(skb, decision, &v.fib, &nh);
 }
 
 #endif /* FLOATLB_LB_H */

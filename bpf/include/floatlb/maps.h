@@ -82,6 +82,18 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } flb_meta SEC(".maps");
 
+/*
+ * [0] = forwarding generation: the control plane bumps it when routes or neighbours change, which
+ * invalidates every per-flow fib cache (flb_ct_value.fib) at once.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} flb_fib_gen SEC(".maps");
+
 static __always_inline void flb_stat_inc(__u32 idx)
 {
 	__u64 *v = bpf_map_lookup_elem(&flb_stats, &idx);
