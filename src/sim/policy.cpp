@@ -12,24 +12,6 @@ bool isDescribeAction(const std::string& action) {
   return false;
 }
 
-// ---- TokenBucket --------------------------------------------------------------------------------
-static double secondsBetween(TimePoint a, TimePoint b) {
-  return std::chrono::duration<double>(b - a).count();
-}
-
-bool TokenBucket::take(TimePoint now) {
-  tokens_ = tokens(now);
-  last_ = std::max(last_, now);
-  if (tokens_ < 1.0) return false;
-  tokens_ -= 1.0;
-  return true;
-}
-
-double TokenBucket::tokens(TimePoint now) const {
-  double elapsed = now > last_ ? secondsBetween(last_, now) : 0.0;
-  return std::min(spec_.capacity, tokens_ + elapsed * spec_.refill_per_s);
-}
-
 // ---- Throttler ----------------------------------------------------------------------------------
 std::map<std::string, BucketSpec> Throttler::defaults() {
   // anchors.md §3.5, EC2 devguide "Request throttling": bucket capacity / refill per second.
@@ -67,8 +49,11 @@ ApiStatus Throttler::admit(const std::string& action, bool unfiltered) {
   if (!enabled_) return Unit{};
   std::string name = bucketFor(action, unfiltered);
   auto it = buckets_.find(name);
-  if (it == buckets_.end()) it = buckets_.emplace(name, TokenBucket(specs_.at(name), clock_.now())).first;
-  if (it->second.take(clock_.now())) return Unit{};
+  if (it == buckets_.end()) {
+    const BucketSpec& spec = specs_.at(name);
+    it = buckets_.try_emplace(name, spec.capacity, spec.refill_per_s, clock_).first;
+  }
+  if (it->second.tryAcquire()) return Unit{};
   return apiError("RequestLimitExceeded", "Request limit exceeded.", 503);
 }
 
@@ -79,7 +64,7 @@ void Throttler::configure(const std::string& bucket, BucketSpec spec) {
 
 std::map<std::string, double> Throttler::levels() const {
   std::map<std::string, double> out;
-  for (const auto& [name, b] : buckets_) out[name] = b.tokens(clock_.now());
+  for (auto& [name, b] : buckets_) out[name] = b.available();
   return out;
 }
 

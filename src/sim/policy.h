@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "cloud/aws/retry.h"
 #include "common/clock.h"
 #include "sim/api_types.h"
 
@@ -18,20 +19,6 @@ namespace floatlb::sim {
 struct BucketSpec {
   double capacity = 0;
   double refill_per_s = 0;
-};
-
-class TokenBucket {
- public:
-  TokenBucket(BucketSpec spec, TimePoint now) : spec_(spec), tokens_(spec.capacity), last_(now) {}
-  // Takes one token if available.
-  bool take(TimePoint now);
-  [[nodiscard]] double tokens(TimePoint now) const;
-  [[nodiscard]] const BucketSpec& spec() const { return spec_; }
-
- private:
-  BucketSpec spec_;
-  double tokens_;
-  TimePoint last_;
 };
 
 // Bucket names: "describe", "describe-unfiltered", "mutating", or an action name with its own
@@ -55,7 +42,9 @@ class Throttler {
   const Clock& clock_;
   bool enabled_ = true;
   std::map<std::string, BucketSpec> specs_;
-  std::map<std::string, TokenBucket> buckets_;
+  // The client's token bucket (src/cloud/aws/retry.h): one implementation of the refill arithmetic.
+  // mutable: reading a level refills the bucket first.
+  mutable std::map<std::string, cloud::aws::TokenBucket> buckets_;
 };
 
 // ---- fault injection ----------------------------------------------------------------------------
