@@ -118,7 +118,7 @@ def dataplane(raw_path, dpbench_path, meta_path, out_path):
             if not d:
                 continue
             def r(ref):
-                if not d["ratio_to_" + ref]:
+                if not d["ratio_to_" + ref] or not d["ratio_to_%s_range" % ref]:
                     return "n/a"
                 lo, hi = d["ratio_to_%s_range" % ref]
                 return "%.2fx" % d["ratio_to_" + ref] if v == ref else "%.2fx (%.2f-%.2f)" % (
