@@ -128,6 +128,11 @@ int getBfd(Context& c) {
                       [](Context& ctx, const std::string& body) { return renderBfd(body, ctx.format); });
 }
 
+int getHaPeers(Context& c) {
+  return getAndRender(c, "/config/ha/peers",
+                      [](Context& ctx, const std::string& body) { return renderHaPeers(body, ctx.format); });
+}
+
 Result<uint64_t> parseUnsigned(std::string_view text, uint64_t max, std::string_view what) {
   uint64_t v = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
@@ -352,6 +357,12 @@ const std::vector<CommandDef>& commands() {
        "show endpoint health",
        getEp},
       {"get", {"bfd"}, {}, "floatctl get bfd [-o wide|json]", "show BFD sessions", getBfd},
+      {"get",
+       {"hapeers", "peers"},
+       {},
+       "floatctl get hapeers [-o json]",
+       "show HA peers: heartbeat, sync state, entries sent/received, sync lag (floatlb)",
+       getHaPeers},
       {"create",
        {"loadbalancer", "lb"},
        {"tcp", "udp", "endpoints", "select", "mode", "name", "inatimeout", "mark", "monitor", "privateIP",

@@ -305,6 +305,28 @@ Result<std::string> renderBfd(const std::string& body, OutputFormat format) {
   return table.render();
 }
 
+Result<std::string> renderHaPeers(const std::string& body, OutputFormat format) {
+  if (format == OutputFormat::kJson) return prettyJson(body);
+  FLB_ASSIGN_OR_RETURN(Json j, parse(body));
+  Table table;
+  table.setHeader({"Instance", "State", "Epoch", "Peer", "Peer State", "Heartbeat", "Sync", "In Sync", "Sent",
+                   "Received", "Lag ms"});
+  for (const auto& p : list(j, "peers")) {
+    std::string hb = "-", peer_state = "-";
+    if (p.contains("heartbeat")) {
+      const Json& h = p.at("heartbeat");
+      hb = h.value("alive", false) ? "up" : "down";
+      peer_state = str(h, "state");
+    }
+    std::string sync = p.value("sending", false) ? "sending" : p.value("receiving", false) ? "receiving" : "idle";
+    const int64_t lag = p.value("syncLagMs", int64_t{-1});
+    table.append({str(j, "instance"), str(j, "state"), std::to_string(num(j, "epoch")), str(p, "peer"), peer_state,
+                  hb, sync, p.value("inSync", false) ? "yes" : "no", std::to_string(num(p, "entriesSent")),
+                  std::to_string(num(p, "entriesReceived")), lag < 0 ? "-" : std::to_string(lag)});
+  }
+  return table.render();
+}
+
 std::string errorLine(int status, const std::string& body) {
   std::string text;
   try {

@@ -25,6 +25,8 @@ Result<std::string> renderHaState(const std::string& body, OutputFormat format);
 Result<std::string> renderEndpoints(const std::string& body, OutputFormat format);
 // GET /config/bfd/all ({"Attr":[...]}).
 Result<std::string> renderBfd(const std::string& body, OutputFormat format);
+// GET /config/ha/peers (floatlb): one row per HA peer — role, heartbeat and sync status.
+Result<std::string> renderHaPeers(const std::string& body, OutputFormat format);
 
 // One readable line for a non-2xx answer: the server's "message" (plus "result" when it adds
 // information), else the raw body, else the reason phrase; always ends with " (HTTP <status>)".

@@ -30,6 +30,8 @@ ended_ok() { python3 -c "import json; d=json.load(open('$WORK/probe-$1.json')); 
 
 await 10 in_sync lb2
 check "backup reports it is in sync" in_sync lb2
+floatctl_in lb2 get hapeers
+check "floatctl get hapeers shows the backup in sync with its peer" sh -c "ip netns exec $(ns lb2) $BIN/floatctl get hapeers | grep -q 'BACKUP .*| yes '"
 await 3 est_count_at_least lb2 100
 check "backup holds replicas of the 50 sessions (both directions)" est_count_at_least lb2 100
 

@@ -174,3 +174,16 @@ TEST(ViewsTest, ErrorLine) {
 
 }  // namespace
 }  // namespace floatlb::cli
+
+TEST(Views, HaPeersTable) {
+  const std::string body =
+      R"({"instance":"llb-inst0","state":"MASTER","transitions":2,"epoch":3,"takeoversOutOfSync":0,"peers":[)"
+      R"({"peer":"192.168.218.3","sending":true,"receiving":false,"inSync":false,"entriesSent":100,)"
+      R"("entriesReceived":0,"entriesSkipped":0,"syncLagMs":1,"heartbeat":{"alive":true,"state":"BACKUP","epoch":3}}]})";
+  auto out = floatlb::cli::renderHaPeers(body, floatlb::cli::OutputFormat::kTable);
+  ASSERT_TRUE(out.ok()) << out.error().message;
+  EXPECT_NE(out->find("| INSTANCE  | STATE  | EPOCH |     PEER      | PEER STATE |"), std::string::npos) << *out;
+  EXPECT_NE(out->find("| llb-inst0 | MASTER |     3 | 192.168.218.3 | BACKUP     | up        | sending | no      |"),
+            std::string::npos)
+      << *out;
+}
