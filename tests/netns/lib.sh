@@ -11,6 +11,8 @@ PASSED=0
 FAILED=0
 _PIDS=()
 _NSES=()
+_ON_EXIT=()   # extra cleanup commands (strings run with eval), after the PIDs are gone
+on_exit() { _ON_EXIT+=("$1"); }
 
 skip() { echo "SKIP: $*"; exit 77; }
 log() { echo "[$(date +%H:%M:%S.%3N)] $*"; }
@@ -45,6 +47,7 @@ netns_cleanup() {
     kill -9 "$pid" 2>/dev/null
   done
   for ns in "${_NSES[@]}"; do ip netns del "$ns" 2>/dev/null; done
+  for cmd in "${_ON_EXIT[@]}"; do eval "$cmd" 2>/dev/null; done
   umount "$WORK/bpffs" 2>/dev/null
   if [ -n "${FLB_KEEP_WORK:-}" ] || [ $rc -ne 0 ] || [ $FAILED -ne 0 ]; then
     echo "logs kept in $WORK"

@@ -55,7 +55,7 @@ def hold(args):
             r["error"] = "connect: %s" % e
             started.wait()
             return
-        s.settimeout(3)
+        s.settimeout(args.timeout)
         f = s.makefile("rwb", buffering=0)
         started.wait()
         last_ok = time.monotonic()
@@ -147,6 +147,7 @@ def main():
     p.add_argument("--duration", type=float, default=30)
     p.add_argument("--out")
     p.add_argument("--stop-file")
+    p.add_argument("--timeout", type=float, default=3.0, help="hold: per-echo timeout in seconds")
     a = p.parse_args()
     {"serve": lambda: serve(a.port), "hold": lambda: hold(a), "probe": lambda: probe(a)}[a.mode]()
 
