@@ -1,0 +1,38 @@
+// CloudBridge: --cloud=aws wiring between the HA state table, the rule table and the CloudHook.
+// It reads the instance identity from IMDS (instance id, AZ, VPC, security groups of the primary
+// ENI), builds the EC2 client, prepares (off the critical path) at start, and turns transitions of
+// the default HA instance into CloudHook::onMaster()/onBackup(). VIP/EIP pairs come from the rules:
+// private_ip (VIP) + external_ip (EIP); a rule without private_ip in single-AZ mode is a VIP alone.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "common/clock.h"
+#include "common/result.h"
+#include "daemon/options.h"
+#include "ha/ci_state.h"
+#include "lb/rule_manager.h"
+
+namespace floatlb::daemon {
+
+class CloudBridge {
+ public:
+  virtual ~CloudBridge() = default;
+  // Registers the state observer and starts the worker. Call once, after the rules are restored.
+  virtual Status start() = 0;
+  // How the hook steps down when it cannot hold the EIP (default: set BACKUP in the state table;
+  // with --ka the daemon should route it to HeartbeatService::adminSet(BACKUP)).
+  virtual void setStepDown(std::function<void(const std::string& reason)> fn) = 0;
+  // On shutdown: `last_node` (MASTER and no live peer) deletes the tagged ENI and subnet.
+  virtual void stop(bool last_node) = 0;
+  [[nodiscard]] virtual std::string timelineJson() const = 0;  // GET /config/cloud/timeline
+  [[nodiscard]] virtual std::string metricsText() const = 0;   // appended to /metrics
+};
+
+// nullptr (and ok) for --cloud=on-prem; an error for an unknown cloud or a failed IMDS/EC2 setup.
+Result<std::unique_ptr<CloudBridge>> makeCloudBridge(const Options& options, ha::CiStateTable& cistate,
+                                                     lb::RuleManager& rules, const Clock& clock);
+
+}  // namespace floatlb::daemon
