@@ -4,10 +4,10 @@
 #pragma once
 
 #include <array>
-#include <cstring>
-#include <optional>
 #include <cstdint>
+#include <cstring>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -60,6 +60,11 @@ class Datapath {
   // Deletes entries idle longer than their state's timeout (see docs/dataplane.md) and keeps the
   // least-connection counters right.
   virtual Result<AgingResult> ageConntrack(TimePoint now) = 0;
+
+  // Routes or neighbours changed: every flow's cached forwarding decision (flb_ct_value.fib) is
+  // dropped and looked up again on its next packet. Without a call, caches are re-validated
+  // after FLB_FIB_REVALIDATE_NS anyway.
+  virtual Status invalidateFibCache() = 0;
 
   // Counters.
   virtual Result<EndpointCounters> endpointCounters(uint32_t rule_id) = 0;

@@ -33,6 +33,7 @@ Result<std::vector<CtEntry>> InMemoryDatapath::dumpConntrack() {
 Status InMemoryDatapath::insertConntrack(const CtEntry& entry) {
   flb_ct_value v = entry.value;
   v.flags |= FLB_CT_F_SYNCED;
+  v.fib = flb_fib_cache{};  // the sender's forwarding decision is meaningless here
   ct_[entry.key] = v;
   return okStatus();
 }

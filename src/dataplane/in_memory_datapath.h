@@ -27,6 +27,10 @@ class InMemoryDatapath final : public Datapath {
   Status deleteConntrack(const flb_ct_key& key) override;
   Result<size_t> flushRule(uint32_t rule_id) override;
   Result<AgingResult> ageConntrack(TimePoint now) override;
+  Status invalidateFibCache() override {
+    ++fib_invalidations_;
+    return okStatus();
+  }
 
   Result<EndpointCounters> endpointCounters(uint32_t rule_id) override;
   Status resetRuleCounters(uint32_t rule_id) override;
@@ -38,6 +42,7 @@ class InMemoryDatapath final : public Datapath {
   void addEndpointTraffic(uint32_t rule_id, uint8_t ep_idx, uint64_t packets, uint64_t bytes);
   void addStat(flb_stat stat, uint64_t n) { stats_[stat] += n; }
   void pushEvent(const flb_ct_event& ev) { events_.push_back(ev); }
+  uint64_t fibInvalidations() const { return fib_invalidations_; }
 
  private:
   std::map<flb_svc_key, flb_svc, BytewiseLess<flb_svc_key>> services_;
@@ -45,6 +50,7 @@ class InMemoryDatapath final : public Datapath {
   std::map<uint32_t, EndpointCounters> ep_counters_;
   GlobalStats stats_{};
   std::deque<flb_ct_event> events_;
+  uint64_t fib_invalidations_ = 0;
 };
 
 }  // namespace floatlb::dataplane

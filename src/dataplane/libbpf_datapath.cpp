@@ -167,6 +167,7 @@ Status LibbpfDatapath::attachInterface(const std::string& ifname) {
   o.flags = BPF_TC_F_REPLACE;
   rc = bpf_tc_attach(&hook, &o);
   if (rc != 0) return sysError("tc attach on " + ifname, rc);
+  FLB_TRY(invalidateFibCache());  // the interface set changed
   FLB_INFO("dataplane", "attached tc ingress on {} (ifindex {}, prog id {})", ifname, ifindex, o.prog_id);
   return okStatus();
 }
@@ -223,6 +224,7 @@ Result<std::vector<CtEntry>> LibbpfDatapath::dumpConntrack() {
 Status LibbpfDatapath::insertConntrack(const CtEntry& entry) {
   flb_ct_value v = entry.value;
   v.flags |= FLB_CT_F_SYNCED;
+  v.fib = flb_fib_cache{};  // interfaces and MACs of the sending node: look up our own route
   // Rule ids and endpoint order are per node: re-resolve them from the service key so per-rule
   // counters and flushRule() work on this node too (kept as sent if the service is unknown here).
   FLB_ASSIGN_OR_RETURN(auto svc, maps().services.lookup(v.svc));
@@ -271,6 +273,11 @@ Result<AgingResult> LibbpfDatapath::ageConntrack(TimePoint now) {
   res.examined = plan.examined;
   FLB_TRY(applyPlan(plan, &res.removed));
   return res;
+}
+
+Status LibbpfDatapath::invalidateFibCache() {
+  FLB_ASSIGN_OR_RETURN(auto gen, maps().fib_gen.lookup(0));
+  return maps().fib_gen.update(0, gen.value_or(0) + 1);
 }
 
 Result<EndpointCounters> LibbpfDatapath::endpointCounters(uint32_t rule_id) {

@@ -43,6 +43,7 @@ class LibbpfDatapath final : public Datapath {
   Status deleteConntrack(const flb_ct_key& key) override;
   Result<size_t> flushRule(uint32_t rule_id) override;
   Result<AgingResult> ageConntrack(TimePoint now) override;
+  Status invalidateFibCache() override;  // bumps flb_fib_gen[0]
 
   Result<EndpointCounters> endpointCounters(uint32_t rule_id) override;
   Status resetRuleCounters(uint32_t rule_id) override;

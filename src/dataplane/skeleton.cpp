@@ -15,6 +15,7 @@ BpfSkeleton::BpfSkeleton(flb_tc* skel) : skel_(skel) {
   maps_.ep_stats = PerCpuMap<uint32_t, flb_counter>(skel->maps.flb_ep_stats);
   maps_.stats = PerCpuMap<uint32_t, uint64_t>(skel->maps.flb_stats);
   maps_.meta = BpfMap<uint32_t, uint32_t>(skel->maps.flb_meta);
+  maps_.fib_gen = BpfMap<uint32_t, uint32_t>(skel->maps.flb_fib_gen);
 }
 
 BpfSkeleton::~BpfSkeleton() { flb_tc__destroy(skel_); }

@@ -21,7 +21,8 @@ struct Maps {
   BpfMap<flb_persist_key, flb_persist_value> persist;
   PerCpuMap<uint32_t, flb_counter> ep_stats;
   PerCpuMap<uint32_t, uint64_t> stats;
-  BpfMap<uint32_t, uint32_t> meta;  // [0] = ABI version of the pinned maps
+  BpfMap<uint32_t, uint32_t> meta;     // [0] = ABI version of the pinned maps
+  BpfMap<uint32_t, uint32_t> fib_gen;  // [0] = forwarding generation (per-flow fib caches)
 };
 
 // Result of one BPF_PROG_TEST_RUN.

@@ -1,6 +1,8 @@
 // The real tc program through BPF_PROG_TEST_RUN on crafted packets. Each test gets a freshly
 // loaded program with empty maps (fixture.h), so cases do not depend on each other's order.
+#include <chrono>
 #include <set>
+#include <thread>
 #include <vector>
 
 #include "bpf/fixture.h"
@@ -344,12 +346,17 @@ TEST_F(Datapath, SyncedEntriesAreMappedToLocalRuleAndEndpoint) {
   e.value.rule_id = 99;
   e.value.ep_idx = 0;
   e.value.svc = svcKey();
+  e.value.fib.kind = FLB_FIB_REDIRECT;  // the peer's interfaces and MACs: must not be used here
+  e.value.fib.oif = 42;
+  e.value.fib.checked_ns = 1;
   ASSERT_TRUE(dp_->insertConntrack(e).ok());
   auto v = dp_->maps().ct.lookup(e.key);
   ASSERT_TRUE(v.ok() && v->has_value());
   EXPECT_EQ((*v)->rule_id, 7u);
   EXPECT_EQ((*v)->ep_idx, 2);
   EXPECT_TRUE((*v)->flags & FLB_CT_F_SYNCED);
+  EXPECT_EQ((*v)->fib.kind, FLB_FIB_NONE);
+  EXPECT_EQ((*v)->fib.oif, 0u);
   // The packet of that connection now hits the synced entry (no new selection) ...
   auto out = parsePacket(run(toVip(kCport, 0x10)).packet);
   EXPECT_EQ(out.daddr, kEp[2]);
@@ -370,6 +377,51 @@ TEST_F(Datapath, AgingRemovesIdleConnectionsOnly) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->removed, 2u);
   EXPECT_EQ((*dp_->maps().lc.lookup(7))->active[0], 0u);
+}
+
+// The hit path reads jiffies + an offset measured against bpf_ktime_get_coarse_ns (helpers.h):
+// the timestamps must still be CLOCK_MONOTONIC nanoseconds (aging compares them with SteadyClock).
+TEST_F(Datapath, TimestampsAreMonotonicNanoseconds) {
+  constexpr uint64_t kTick = 10'000'000;  // one tick at HZ >= 100, the coarse clock's resolution
+  SteadyClock clock;
+  flb_ct_key k{};
+  k.saddr = htonl(kClient), k.daddr = htonl(kVip), k.sport = htons(kCport), k.dport = htons(kVport);
+  k.proto = IPPROTO_TCP;
+
+  // A CT hit before any new flow: the first packet after load measures the offset itself.
+  dataplane::CtEntry e{};
+  e.key = k;
+  e.value.nat = {htonl(kClient), htonl(kEp[0]), htons(kCport), htons(kEport)};
+  e.value.state = FLB_CT_ST_EST;
+  ASSERT_TRUE(dp_->maps().ct.update(e.key, e.value).ok());
+  uint64_t t0 = toNanos(clock.now());
+  EXPECT_EQ(parsePacket(run(toVip(kCport, 0x10)).packet).daddr, kEp[0]);
+  uint64_t t1 = toNanos(clock.now());
+  auto v = dp_->maps().ct.lookup(k);
+  ASSERT_TRUE(v.ok() && v->has_value());
+  EXPECT_GE((*v)->last_seen_ns + kTick, t0);
+  EXPECT_LE((*v)->last_seen_ns, t1 + kTick);
+  ASSERT_TRUE(dp_->maps().ct.erase(k).ok());
+
+  // A new flow (precise read), then a hit 60 ms later (fast read).
+  addService(makeSvc(FLB_MODE_DNAT, FLB_SEL_RR, 1));
+  t0 = toNanos(clock.now());
+  run(toVip(kCport, 0x02));
+  t1 = toNanos(clock.now());
+  v = dp_->maps().ct.lookup(k);
+  ASSERT_TRUE(v.ok() && v->has_value());
+  const uint64_t created = (*v)->created_ns;
+  EXPECT_GE(created + kTick, t0);
+  EXPECT_LE(created, t1 + kTick);
+  std::this_thread::sleep_for(std::chrono::milliseconds(60));  // time itself has to pass
+  t0 = toNanos(clock.now());
+  run(toVip(kCport, 0x10));
+  t1 = toNanos(clock.now());
+  v = dp_->maps().ct.lookup(k);
+  ASSERT_TRUE(v.ok() && v->has_value());
+  EXPECT_GE((*v)->last_seen_ns + kTick, t0);
+  EXPECT_LE((*v)->last_seen_ns, t1 + kTick);
+  EXPECT_GE((*v)->last_seen_ns, created + 60'000'000 - kTick);
 }
 
 }  // namespace

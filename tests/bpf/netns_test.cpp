@@ -150,5 +150,55 @@ TEST_F(FibTest, RedirectRewritesMacsAndTtlOrUsesNeigh) {
   EXPECT_EQ(stat(FLB_STAT_FIB_NEIGH), 1u);
 }
 
+// The forwarding decision is made on a flow's first packet and cached in its conntrack entry:
+// later packets reuse it until the control plane bumps the generation or it gets too old.
+TEST_F(FibTest, DecisionIsCachedPerFlowUntilInvalidatedOrStale) {
+  Veth veth("flbt6", "flbt7");
+  ASSERT_TRUE(veth.ok);
+  ASSERT_EQ(sh("ip addr add 192.168.218.2/24 dev flbt6"), 0);
+  auto setMac = [](const char* mac) {
+    return sh(std::string("ip neigh replace 192.168.218.11 lladdr ") + mac + " dev flbt6");
+  };
+  ASSERT_EQ(setMac("02:00:00:00:00:0b"), 0);
+  { std::ofstream("/proc/sys/net/ipv4/ip_forward") << "1"; }
+  addService(makeSvc(FLB_MODE_DNAT, FLB_SEL_RR, 1));
+  const uint32_t ifindex = if_nametoindex("flbt6");
+  auto send = [&](uint8_t tcp_flags) {
+    dataplane::ProgRunInput in;
+    in.packet = buildPacket(toVip(kCport, tcp_flags));
+    in.ingress_ifindex = ifindex;
+    auto out = dp_->testRun(in);
+    EXPECT_TRUE(out.ok() && out->verdict == static_cast<uint32_t>(TC_ACT_REDIRECT));
+    return out.ok() ? parsePacket(out->packet).dmac.substr(5) : std::string();
+  };
+  flb_ct_key k{};
+  k.saddr = htonl(kClient), k.daddr = htonl(kVip), k.sport = htons(kCport), k.dport = htons(kVport);
+  k.proto = IPPROTO_TCP;
+
+  EXPECT_EQ(send(0x02), "\x0b");
+  auto v = dp_->maps().ct.lookup(k);
+  ASSERT_TRUE(v.ok() && v->has_value());
+  EXPECT_EQ((*v)->fib.kind, FLB_FIB_REDIRECT);
+  EXPECT_EQ((*v)->fib.oif, ifindex);
+  EXPECT_EQ((*v)->fib.iif, ifindex);
+
+  // The neighbour's MAC changes: the flow keeps its cached decision ...
+  ASSERT_EQ(setMac("02:00:00:00:00:0c"), 0);
+  EXPECT_EQ(send(0x10), "\x0b");
+  // ... until the control plane says routes/neighbours changed ...
+  ASSERT_TRUE(dp_->invalidateFibCache().ok());
+  EXPECT_EQ(send(0x10), "\x0c");
+  // ... or the decision is older than FLB_FIB_REVALIDATE_NS.
+  ASSERT_EQ(setMac("02:00:00:00:00:0d"), 0);
+  EXPECT_EQ(send(0x10), "\x0c");
+  v = dp_->maps().ct.lookup(k);
+  ASSERT_TRUE(v.ok() && v->has_value());
+  flb_ct_value aged = **v;
+  aged.fib.checked_ns -= FLB_FIB_REVALIDATE_NS + 1;
+  ASSERT_TRUE(dp_->maps().ct.update(k, aged).ok());
+  EXPECT_EQ(send(0x10), "\x0d");
+  EXPECT_EQ(stat(FLB_STAT_FIB_REDIRECT), 5u);
+}
+
 }  // namespace
 }  // namespace floatlb::testing

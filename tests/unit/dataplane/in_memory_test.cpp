@@ -41,11 +41,15 @@ TEST(InMemoryDatapath, InsertMarksSyncedAndAgingRemoves) {
   e.key.proto = IPPROTO_UDP;
   e.value.state = FLB_CT_ST_NEW;
   e.value.last_seen_ns = toNanos(clock.now());
+  e.value.fib.kind = FLB_FIB_REDIRECT;  // the sender's forwarding decision
+  e.value.fib.oif = 9;
   ASSERT_TRUE(dp.insertConntrack(e).ok());
   auto dump = dp.dumpConntrack();
   ASSERT_TRUE(dump.ok());
   ASSERT_EQ(dump->size(), 1u);
   EXPECT_TRUE((*dump)[0].value.flags & FLB_CT_F_SYNCED);
+  EXPECT_EQ((*dump)[0].value.fib.kind, FLB_FIB_NONE);
+  EXPECT_EQ((*dump)[0].value.fib.oif, 0u);
 
   clock.advance(std::chrono::seconds(5));
   auto r = dp.ageConntrack(clock.now());
