@@ -42,7 +42,7 @@ def fmt_ratio(a, b):
     return "%.2fx" % (a / b) if a and b else "n/a"
 
 
-def dataplane(raw_path, dpbench_path, meta_path, out_path):
+def dataplane(raw_path, dpbench_path, meta_path, out_path, latency_path=None):
     meta = json.load(open(meta_path))
     runs = []
     for line in open(raw_path):
@@ -134,6 +134,15 @@ def dataplane(raw_path, dpbench_path, meta_path, out_path):
     lines.append("BPF_PROG_TEST_RUN (flb-dpbench, median of %d runs): %s" % (
         max((len(v) for v in dp.values()), default=0),
         ", ".join("%s = %.0f" % (k, v) for k, v in sorted(dp_med.items()))))
+    latency = {}
+    if latency_path:
+        for line in open(latency_path):
+            v, conn_us, total_us, n = line.split("\t")
+            latency[v] = {"connect_us_median": int(conn_us), "request_us_median": int(total_us), "samples": int(n)}
+        lines.append("")
+        lines.append("Unloaded new connection (300 sequential curl, median): " + ", ".join(
+            "%s connect %d us / request %d us" % (labels[v], d["connect_us_median"], d["request_us_median"])
+            for v, d in latency.items()))
     table = "\n".join(lines)
     print(table)
 
@@ -159,7 +168,7 @@ def dataplane(raw_path, dpbench_path, meta_path, out_path):
 
     result = {"meta": meta, "runs": runs,
               "summary": {"%s/%s" % k: v for k, v in med.items()},
-              "dpbench": {"runs": dp, "median": dp_med}, "targets": targets}
+              "dpbench": {"runs": dp, "median": dp_med}, "unloaded_latency": latency, "targets": targets}
     json.dump(result, open(out_path, "w"), indent=1)
 
 
@@ -198,7 +207,7 @@ def main():
         w = parse_wrk(sys.argv[2])
         print("%.2f %.3f %.3f %d %d" % (w["rps"], w["p50_ms"], w["p99_ms"], w["socket_errors"], w["non2xx"]))
     elif cmd == "dataplane":
-        dataplane(*sys.argv[2:6])
+        dataplane(*sys.argv[2:7])
     elif cmd == "failover":
         failover(*sys.argv[2:5])
     else:
