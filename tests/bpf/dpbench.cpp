@@ -3,7 +3,9 @@
 //   ct_hit_ns    repeat mode (kernel loop over one skb). The skb is rewritten in place on every
 //                run, so two conntrack entries are installed that translate the tuple back and
 //                forth: every repetition is a real CT hit with a full NAT rewrite. No ingress
-//                ifindex, so bpf_fib_lookup fails fast (the redirect itself is not measured).
+//                ifindex: the first lookup fails and its "to the kernel" decision is then served
+//                from the entry's fib cache (the redirect itself is not measured; TTL-- would
+//                end the loop after 63 repetitions).
 //   new_flow_ns  repeat is impossible (a new tuple is needed per run): one BPF_PROG_TEST_RUN per
 //                packet with a fresh source port, kernel-measured duration averaged; conntrack is
 //                flushed between batches. Includes fib_lookup + redirect through a veth.
