@@ -10,10 +10,9 @@ import re
 import subprocess
 import sys
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cloud_vpcsim_lib import flb_host, require_flb_ec2, stats  # noqa: E402
+from cloud_vpcsim_lib import flb_host, require_flb_ec2, run_with_sim, stats  # noqa: E402
 from sim_lib import VPCSIM, Sim, wait_for  # noqa: E402
 
 
@@ -84,16 +83,7 @@ def main():
     except (RuntimeError, subprocess.TimeoutExpired) as e:
         print(f"FAIL: {e}")
         return 1
-    try:
-        run(sim)
-    except Exception:
-        traceback.print_exc()
-        print(f"FAIL (vpcsim log: {sim.state_dir}.log)")
-        return 1
-    finally:
-        sim.down()
-    print("PASS")
-    return 0
+    return run_with_sim(sim, lambda: run(sim))
 
 
 if __name__ == "__main__":

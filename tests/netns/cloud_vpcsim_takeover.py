@@ -13,15 +13,15 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cloud_vpcsim_lib import (flb_host, flb_in_instance, ok, parse_imds, parse_steps,  # noqa: E402
-                              require_flb_ec2, stats)
+                              require_flb_ec2, run_with_sim, stats)
 from sim_lib import Sim, require_root, wait_for  # noqa: E402
+from sim_traffic import fetch, start_web  # noqa: E402  (web server in a namespace, curl from inet)
 
 # The seed's VIP block (TESTBED.md address plan); inside the VPC's primary 192.168.0.0/16.
-BLOCK, VIP, PORT = "192.168.248.0/24", "192.168.248.254", 8080
+BLOCK, VIP = "192.168.248.0/24", "192.168.248.254"
 AZ_A, AZ_B = "ap-northeast-3a", "ap-northeast-3b"
 TAG = "tag:floatlbType"
 
@@ -51,20 +51,6 @@ def check_imds(sim, name, az):
     cred = info.get("credentials", {})
     check(cred.get("access-key", "").startswith("ASIA") and cred.get("session-token") == "yes" and
           int(cred.get("expires", "0")) > time.time(), f"{name}: instance-profile credentials (temporary, unexpired)")
-
-
-def start_web(ns, text, tmp, procs):
-    d = os.path.join(tmp, ns)
-    os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, "index.html"), "w") as f:
-        f.write(text + "\n")
-    procs.append(subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, "-m", "http.server", str(PORT),
-                                   "--bind", "0.0.0.0", "--directory", d],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-
-
-def fetch(sim, eip):
-    return sim.sh(sim.ns("inet"), f"curl -s --max-time 2 http://{eip}:{PORT}/", check=False)
 
 
 def takeover(sim, name):
@@ -109,8 +95,8 @@ def run(sim, tmp, procs):
     eip, lb1, lb2 = e["VPCSIM_EIP_LB_EIP"], e["VPCSIM_INSTANCE_LB1"], e["VPCSIM_INSTANCE_LB2"]
     check_imds(sim, "lb1", AZ_A)
     check_imds(sim, "lb2", AZ_B)
-    start_web(sim.ns("lb1"), "hello from lb1", tmp, procs)
-    start_web(sim.ns("lb2"), "hello from lb2", tmp, procs)
+    start_web(sim, sim.ns("lb1"), "hello from lb1", tmp, procs)
+    start_web(sim, sim.ns("lb2"), "hello from lb2", tmp, procs)
 
     # Phase 1: lb1 (AZ-a) claims the VIP.
     steps, eni1 = takeover(sim, "lb1")
@@ -175,8 +161,9 @@ def main():
     require_root()
     require_flb_ec2()
     sim = Sim()
-    procs = []
-    try:
+
+    def body():
+        procs = []
         with tempfile.TemporaryDirectory() as tmp:
             try:
                 run(sim, tmp, procs)
@@ -187,14 +174,8 @@ def main():
                         p.wait(timeout=5)
                     except subprocess.TimeoutExpired:
                         p.kill()
-    except Exception:
-        traceback.print_exc()
-        print(f"FAIL (vpcsim log: {sim.state_dir}.log)")
-        return 1
-    finally:
-        sim.down()
-    print("PASS")
-    return 0
+
+    return run_with_sim(sim, body)
 
 
 if __name__ == "__main__":
