@@ -192,6 +192,10 @@ struct ApiServer::Impl {
       if (!deps.ha_peers_json) return sendError(res, makeError(ErrorCode::kNotFound, "HA is not configured (--cluster/--ka)"));
       sendBody(res, deps.ha_peers_json());
     });
+    srv.Get(base + "/config/cloud/timeline", [this](const httplib::Request&, httplib::Response& res) {
+      if (!deps.cloud_timeline_json) return sendError(res, makeError(ErrorCode::kNotFound, "no cloud hook (--cloud=aws)"));
+      sendBody(res, deps.cloud_timeline_json());
+    });
     srv.Get(base + "/config/endpoint/all", [this](const httplib::Request&, httplib::Response& res) {
       sendBody(res, encodeEndpoints(deps.health ? deps.health->rows() : std::vector<EndpointRow>{}));
     });

@@ -20,6 +20,7 @@
 #include "api/server.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "daemon/cloud_bridge.h"
 #include "daemon/health_bridge.h"
 #include "daemon/system_adapters.h"
 #include "ha/heartbeat_service.h"
@@ -116,10 +117,6 @@ int run(const Options& o) {
   }
   log::setLevel(level);
   if (!o.logfile.empty()) log::setFile(o.logfile);
-  if (o.cloud != "on-prem") {
-    FLB_ERROR("main", "--cloud=aws is not implemented in this build yet; refusing to start half-configured");
-    return 2;
-  }
   std::string err;
   const std::vector<Ip4> peers = parsePeers(o.cluster, &err);
   if (!err.empty()) {
@@ -223,6 +220,25 @@ int run(const Options& o) {
     }
   }
 
+  // --cloud=aws: the MASTER moves the VIP subnet/ENI/VIP/EIP into its own AZ (docs/cloud-hook.md).
+  auto cloud = makeCloudBridge(o, cistate, rules, clock);
+  if (!cloud) {
+    FLB_ERROR("main", "cloud: {}", cloud.error().message);
+    return 1;
+  }
+  if (*cloud && heartbeat) {
+    (*cloud)->setStepDown([&heartbeat](const std::string& reason) {
+      FLB_WARN("cloud", "stepping down: {}", reason);
+      heartbeat->adminSet(ha::CiState::kBackup);
+    });
+  }
+  if (*cloud) {
+    if (auto s = (*cloud)->start(); !s.ok()) {
+      FLB_ERROR("main", "cloud: {}", s.error().message);
+      return 1;
+    }
+  }
+
   api::ApiDeps deps;
   deps.rules = &rules;
   deps.datapath = &datapath;
@@ -256,6 +272,7 @@ int run(const Options& o) {
                                 sync ? sync->stats() : std::vector<ha::SyncPeerStats>{}, takeovers_out_of_sync.load());
     };
   }
+  if (*cloud) deps.cloud_timeline_json = [&] { return (*cloud)->timelineJson(); };
   deps.metrics_text = [&] {
     std::string out = "# HELP floatlb_ha_takeovers_out_of_sync_total Takeovers while not in sync with the peer.\n"
                       "# TYPE floatlb_ha_takeovers_out_of_sync_total counter\n"
@@ -268,6 +285,7 @@ int run(const Options& o) {
       out += "floatlb_ha_peer_alive " + std::to_string(st.peer_alive ? 1 : 0) + "\n";
       out += "floatlb_ha_epoch " + std::to_string(st.epoch) + "\n";
     }
+    if (*cloud) out += (*cloud)->metricsText();
     if (sync) {
       for (const auto& p : sync->stats()) {
         std::string l = "{peer=\"" + p.peer.str() + "\"}";
@@ -316,6 +334,11 @@ int run(const Options& o) {
   aging.join();
   ifwatch.join();
   server.stop();
+  if (*cloud) {
+    const bool last_node = cistate.state(lb::kDefaultHaInstance) == ha::CiState::kMaster &&
+                           (!heartbeat || !heartbeat->stats().peer_alive);
+    (*cloud)->stop(last_node);
+  }
   if (heartbeat) heartbeat->stop();
   if (sync) sync->stop();
   health.stop();

@@ -56,7 +56,7 @@ done
 
 await 10 is_state "$VPCSIM_NS_LB1" MASTER
 check "lb1 (AZ-a) is MASTER, lb2 (AZ-b) BACKUP" sh -c "[ \"$(state_of $VPCSIM_NS_LB1)\" = MASTER ] && [ \"$(state_of $VPCSIM_NS_LB2)\" = BACKUP ]"
-reach() { nsx "$VPCSIM_NS_INET" bash -c "exec 3<>/dev/tcp/$EIP/$PORT"; }
+reach() { nsx "$VPCSIM_NS_INET" timeout 2 bash -c "exec 3<>/dev/tcp/$EIP/$PORT"; }
 await 60 reach
 check "internet client reaches EIP:$PORT through lb1" reach
 
