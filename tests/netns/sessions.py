@@ -83,8 +83,10 @@ def hold(args):
     for t in threads:
         t.start()
     started.wait()
-    with open(args.out + ".ready", "w") as f:
-        f.write("ready\n")
+    # "ready" means every session is connected; otherwise callers must not proceed as if it were.
+    if all(r is not None and not (r["error"] or "").startswith("connect") for r in results):
+        with open(args.out + ".ready", "w") as f:
+            f.write("ready\n")
     for t in threads:
         t.join()
     failed = [r for r in results if r["error"]]
