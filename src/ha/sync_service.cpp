@@ -218,8 +218,8 @@ Status SyncService::applyUpsert(const SyncUpsert& u, Peer& peer, std::vector<flb
       ++skipped;
       continue;
     }
-    e.value.rule_id = *id;
-    e.value.flags |= FLB_CT_F_SYNCED;
+    // The datapath maps the entry to the local rule id/endpoint index and marks it SYNCED
+    // (Datapath::insertConntrack); here we only decide whether this node serves the service.
     e.value.created_ns = now;  // the sender's monotonic clock means nothing here
     e.value.last_seen_ns = now;
     if (auto s = dp_.insertConntrack(e); !s.ok()) return s;
