@@ -42,6 +42,26 @@ Status ensureBpffs(const std::string& dir) {
   return okStatus();
 }
 
+// bpf_fib_lookup refuses to forward (BPF_FIB_LKUP_RET_FWD_DISABLED) when the ingress interface has
+// IPv4 forwarding off, and a fresh namespace or instance has it off: every NAT'd packet would fall
+// back to the kernel and be dropped there. A load balancer forwards, so it turns it on (and says so).
+Status enableForwarding(const std::string& ifname) {
+  const std::string path = "/proc/sys/net/ipv4/conf/" + ifname + "/forwarding";
+  char cur = '0';
+  if (FILE* f = std::fopen(path.c_str(), "r")) {
+    if (std::fread(&cur, 1, 1, f) != 1) cur = '0';
+    std::fclose(f);
+  }
+  if (cur == '1') return okStatus();
+  FILE* f = std::fopen(path.c_str(), "w");
+  if (f == nullptr) return sysError("open " + path, errno);
+  const bool ok = std::fputs("1\n", f) >= 0;
+  const bool closed = std::fclose(f) == 0;
+  if (!ok || !closed) return sysError("write " + path, errno);
+  FLB_INFO("dataplane", "enabled IPv4 forwarding on {} (it was off)", ifname);
+  return okStatus();
+}
+
 Result<std::vector<std::string>> allInterfaces() {
   struct if_nameindex* list = if_nameindex();
   if (list == nullptr) return sysError("if_nameindex", errno);
@@ -159,6 +179,7 @@ void LibbpfDatapath::releaseLc(uint32_t rule_id, uint8_t ep_idx) {
 Status LibbpfDatapath::attachInterface(const std::string& ifname) {
   const int ifindex = static_cast<int>(if_nametoindex(ifname.c_str()));
   if (ifindex == 0) return makeError(ErrorCode::kNotFound, "interface " + ifname + " not found");
+  FLB_TRY(enableForwarding(ifname));
   bpf_tc_hook hook = ingressHook(ifindex);
   int rc = bpf_tc_hook_create(&hook);
   if (rc != 0 && rc != -EEXIST) return sysError("tc hook create on " + ifname, rc);

@@ -80,13 +80,24 @@ check "20 long-lived sessions open through the EIP" test -f "$SESS.ready"
 await 5 sh -c "[ \$(ip netns exec $VPCSIM_NS_LB2 $BIN/floatctl get ct | grep -c est) -ge 40 ]"
 check "the backup in AZ-b holds the 40 conntrack replicas" sh -c "[ \$(ip netns exec $VPCSIM_NS_LB2 $BIN/floatctl get ct | grep -c est) -ge 40 ]"
 
+# instance_links NS down|up: the instance loses / regains every link. The kernel drops the routes
+# through a link that goes down; on the way back we restore the main table's routes as the
+# instance's DHCP client would (the ENI's own table is floatlb's business).
+instance_links() {
+  local n=$1 dir=$2 i
+  [ "$dir" = down ] && ip -n "$n" route show table main proto boot >"$WORK/routes-$n"
+  for i in $(ip -n "$n" -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | grep -v '^lo$'); do
+    ip -n "$n" link set "$i" "$dir"
+  done
+  if [ "$dir" = up ]; then
+    while read -r r; do [ -n "$r" ] && eval ip -n "$n" route replace $r; done <"$WORK/routes-$n"
+  fi
+}
 failover() { # failover FROM_NS TO_NS TO_INSTANCE LABEL
   local from=$1 to=$2 inst=$3 label=$4
   log "$label: taking $from's links down"
   local t0; t0=$(date +%s%3N)
-  for i in $(ip -n "$from" -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | grep -v '^lo$'); do
-    ip -n "$from" link set "$i" down
-  done
+  instance_links "$from" down
   await 5 is_state "$to" MASTER
   check "$label: the survivor is MASTER" is_state "$to" MASTER
   await 90 eip_on "$inst"
@@ -103,9 +114,7 @@ failover "$VPCSIM_NS_LB1" "$VPCSIM_NS_LB2" "$VPCSIM_INSTANCE_LB2" "failover to A
 nsx "$VPCSIM_NS_LB2" "$BIN/floatctl" get ha
 
 log "lb1 comes back: BACKUP, then fail over back to AZ-a"
-for i in $(ip -n "$VPCSIM_NS_LB1" -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | grep -v '^lo$'); do
-  ip -n "$VPCSIM_NS_LB1" link set "$i" up
-done
+instance_links "$VPCSIM_NS_LB1" up
 await 10 is_state "$VPCSIM_NS_LB1" BACKUP
 check "returning lb1 is BACKUP" is_state "$VPCSIM_NS_LB1" BACKUP
 in_sync_ns() { nsx "$1" curl -s -m 1 http://127.0.0.1:11111/netlox/v1/config/ha/peers | grep -q '"inSync":true'; }
