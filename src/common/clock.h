@@ -1,6 +1,7 @@
 // Injected time: pure logic takes a Clock& so tests can drive it with FakeClock.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 
@@ -33,14 +34,20 @@ class SteadyClock final : public Clock {
 class FakeClock final : public Clock {
  public:
   explicit FakeClock(TimePoint start = TimePoint(std::chrono::seconds(1000))) : now_(start) {}
-  [[nodiscard]] TimePoint now() const override { return now_; }
+  [[nodiscard]] TimePoint now() const override { return now_.load(); }
   [[nodiscard]] int64_t wallMillis() const override {
-    return 1'700'000'000'000 + std::chrono::duration_cast<std::chrono::milliseconds>(now_.time_since_epoch()).count();
+    return 1'700'000'000'000 +
+           std::chrono::duration_cast<std::chrono::milliseconds>(now_.load().time_since_epoch()).count();
   }
-  void advance(Duration d) { now_ += d; }
+  // Atomic: code under test may read the clock from several threads (concurrent EC2 reads).
+  void advance(Duration d) {
+    TimePoint cur = now_.load();
+    while (!now_.compare_exchange_weak(cur, cur + d)) {
+    }
+  }
 
  private:
-  TimePoint now_;
+  std::atomic<TimePoint> now_;
 };
 
 inline uint64_t toNanos(TimePoint t) { return static_cast<uint64_t>(t.time_since_epoch().count()); }

@@ -210,10 +210,10 @@ bool Ec2Model::ipReserved(const Subnet& s, Ip4 ip) const {
   return off < 4 || off == s.cidr.size() - 1;  // AWS reserves the first four and the last address
 }
 
-Outcome<Ip4> Ec2Model::allocateIp(const Subnet& s) const {
+Outcome<Ip4> Ec2Model::allocateIp(const Subnet& s, const std::vector<Ip4>& skip) const {
   for (uint64_t n = 4; n + 1 < s.cidr.size(); ++n) {
     Ip4 ip = s.cidr.at(n);
-    if (ipOwner(ip).empty()) return ip;
+    if (ipOwner(ip).empty() && std::find(skip.begin(), skip.end(), ip) == skip.end()) return ip;
   }
   return apiError("InsufficientFreeAddressesInSubnet", "There are not enough free addresses in subnet '" +
                                                            s.id +
@@ -522,9 +522,26 @@ Outcome<std::string> Ec2Model::runInstance(const std::string& subnet_id, std::op
 Outcome<std::string> Ec2Model::createNetworkInterface(const std::string& subnet_id,
                                                       std::optional<Ip4> primary_ip,
                                                       const std::vector<std::string>& groups_in,
-                                                      const std::string& description, const Tags& tags) {
+                                                      const std::string& description, const Tags& tags,
+                                                      const std::vector<Ip4>& secondary_ips) {
   const Subnet* s = subnet(subnet_id);
   if (!s) return notFound("InvalidSubnetID.NotFound", "subnet ID", subnet_id);
+  for (size_t i = 0; i < secondary_ips.size(); ++i) {
+    const Ip4 want = secondary_ips[i];
+    if (!s->cidr.contains(want) || ipReserved(*s, want)) {
+      return apiError("InvalidParameterValue",
+                      "Address " + want.str() + " does not fall within the subnet's address range");
+    }
+    if (!ipOwner(want).empty()) return apiError("InvalidIPAddress.InUse", "The specified address is already in use.");
+    if ((primary_ip && *primary_ip == want) ||
+        std::find(secondary_ips.begin(), secondary_ips.begin() + static_cast<long>(i), want) !=
+            secondary_ips.begin() + static_cast<long>(i)) {
+      return apiError("InvalidParameterValue", "Address " + want.str() + " is specified more than once");
+    }
+  }
+  if (static_cast<int>(secondary_ips.size()) + 1 > kMaxIpsPerEni) {
+    return apiError("PrivateIpAddressLimitExceeded", "Number of private addresses will exceed limit.");
+  }
   std::vector<std::string> groups = groups_in;
   for (const auto& g : groups) {
     auto it = security_groups_.find(g);
@@ -552,7 +569,7 @@ Outcome<std::string> Ec2Model::createNetworkInterface(const std::string& subnet_
     }
     ip = *primary_ip;
   } else {
-    auto a = allocateIp(*s);
+    auto a = allocateIp(*s, secondary_ips);
     if (!a.ok()) return a.error();
     ip = a.value();
   }
@@ -566,6 +583,7 @@ Outcome<std::string> Ec2Model::createNetworkInterface(const std::string& subnet_
   e.mac = newMac(e.seq);
   e.groups = groups;
   e.ips = {ip};
+  e.ips.insert(e.ips.end(), secondary_ips.begin(), secondary_ips.end());
   e.tags = tags;
   enis_[e.id] = e;
   return e.id;
@@ -1388,8 +1406,23 @@ void Ec2Model::registerHandlers() {
       if (!r.ok()) return r.error();
       ip = r.value();
     }
+    std::vector<Ip4> secondaries;
+    for (const auto& spec : p.groups("PrivateIpAddresses")) {
+      auto text = required(spec, "PrivateIpAddress");
+      if (!text.ok()) return text.error();
+      auto r = parseIp(text.value());
+      if (!r.ok()) return r.error();
+      if (spec.getOr("Primary", "false") == "true") {
+        if (ip && *ip != r.value()) {
+          return apiError("InvalidParameterCombination", "Only one primary private IP address can be specified.");
+        }
+        ip = r.value();
+      } else {
+        secondaries.push_back(r.value());
+      }
+    }
     auto id = createNetworkInterface(sub.value(), ip, p.list("SecurityGroupId"), p.getOr("Description", ""),
-                                     parseTagSpecs(p, "network-interface"));
+                                     parseTagSpecs(p, "network-interface"), secondaries);
     if (!id.ok()) return id.error();
     return raw("networkInterface", eniXml(enis_.at(id.value())));
   };

@@ -168,9 +168,11 @@ class Ec2Model {
   Outcome<std::string> runInstance(const std::string& subnet_id, std::optional<Ip4> private_ip,
                                    const std::vector<std::string>& groups, const Tags& tags,
                                    std::vector<RealiseEvent>* ev);
+  // `secondary_ips`: PrivateIpAddresses.N with Primary=false (assigned at creation, all or nothing).
   Outcome<std::string> createNetworkInterface(const std::string& subnet_id, std::optional<Ip4> primary_ip,
                                               const std::vector<std::string>& groups,
-                                              const std::string& description, const Tags& tags);
+                                              const std::string& description, const Tags& tags,
+                                              const std::vector<Ip4>& secondary_ips = {});
   Outcome<std::string> attachNetworkInterface(const std::string& eni_id, const std::string& instance_id,
                                               int device_index, std::vector<RealiseEvent>* ev);
   ApiStatus detachNetworkInterface(const std::string& attachment_id, bool force);
@@ -213,7 +215,7 @@ class Ec2Model {
   void registerHandlers();
   std::string newId(const std::string& prefix);
   std::string newMac(int seq) const;
-  Outcome<Ip4> allocateIp(const Subnet& s) const;
+  Outcome<Ip4> allocateIp(const Subnet& s, const std::vector<Ip4>& skip = {}) const;
   [[nodiscard]] bool ipReserved(const Subnet& s, Ip4 ip) const;
   [[nodiscard]] std::string ipOwner(Ip4 ip) const;  // ENI id or ""
   RealiseEvent eniEvent(RealiseEvent::Kind k, const Eni& e) const;

@@ -148,6 +148,10 @@ AwsResult<NetworkInterface> Ec2Client::createNetworkInterface(const CreateNetwor
       .setList("SecurityGroupId", req.groupIds)
       .setTagSpecifications(req.tagSpecifications)
       .setOptional("ClientToken", req.clientToken);
+  for (size_t i = 0; i < req.secondaryPrivateIps.size(); ++i) {
+    const std::string key = "PrivateIpAddresses." + std::to_string(i + 1);
+    p.set(key + ".PrivateIpAddress", req.secondaryPrivateIps[i]).setBool(key + ".Primary", false);
+  }
   AwsResult<std::string> r = call(p);
   if (!r.ok()) return r.error();
   return lift(parseCreateNetworkInterface(*r), p.action());

@@ -157,7 +157,10 @@ struct CreateNetworkInterfaceRequest {
   std::string description;
   std::vector<std::string> groupIds;
   std::string privateIpAddress;  // empty: AWS picks
-  std::string clientToken;       // idempotency token; empty: none sent
+  // Secondary private IPs assigned at creation (PrivateIpAddresses.N, Primary=false): saves the
+  // AssignPrivateIpAddresses call on the takeover's critical path.
+  std::vector<std::string> secondaryPrivateIps;
+  std::string clientToken;  // idempotency token; empty: none sent
   std::vector<TagSpecification> tagSpecifications;
 };
 

@@ -1,6 +1,8 @@
 #include "cloud/aws/takeover_exec.h"
 
 #include <algorithm>
+#include <optional>
+#include <thread>
 #include <cstdio>
 #include <set>
 
@@ -68,6 +70,11 @@ size_t TakeoverTimeline::criticalCalls() const {
       std::count_if(calls.begin(), calls.end(), [](const auto& c) { return c.critical; }));
 }
 
+size_t TakeoverTimeline::criticalSerialCalls() const {
+  return static_cast<size_t>(std::count_if(calls.begin(), calls.end(),
+                                           [](const auto& c) { return c.critical && !c.concurrent; }));
+}
+
 size_t TakeoverTimeline::criticalPolls() const {
   return static_cast<size_t>(
       std::count_if(calls.begin(), calls.end(), [](const auto& c) { return c.critical && c.poll; }));
@@ -84,6 +91,7 @@ std::string timelineJson(const TakeoverTimeline& t) {
   out += ",\"doneMs\":" + (t.doneMs ? std::to_string(*t.doneMs) : std::string("null"));
   out += ",\"cycles\":" + std::to_string(t.cycles) + ",\"converged\":" + (t.converged ? "true" : "false");
   out += ",\"criticalCalls\":" + std::to_string(t.criticalCalls());
+  out += ",\"criticalSerialCalls\":" + std::to_string(t.criticalSerialCalls());
   out += ",\"criticalMutations\":" + std::to_string(t.criticalMutations());
   out += ",\"criticalPolls\":" + std::to_string(t.criticalPolls());
   out += ",\"error\":" + q(t.error) + ",\"calls\":[";
@@ -93,7 +101,8 @@ std::string timelineJson(const TakeoverTimeline& t) {
     out += "{\"action\":" + q(c.action) + ",\"target\":" + q(c.target) +
            ",\"startMs\":" + std::to_string(c.startMs) + ",\"latencyMs\":" + std::to_string(c.latencyMs) +
            ",\"ok\":" + (c.ok ? "true" : "false") + ",\"critical\":" + (c.critical ? "true" : "false") +
-           ",\"cycle\":" + std::to_string(c.cycle);
+           ",\"cycle\":" + std::to_string(c.cycle) + (c.concurrent ? ",\"concurrent\":true" : "") +
+           (c.poll ? ",\"poll\":true" : "");
     if (!c.ok) out += ",\"error\":" + q(c.error);
     out += "}";
   }
@@ -115,6 +124,7 @@ std::string timelinePrometheus(const TakeoverTimeline& t) {
       "# HELP floatlb_cloud_takeover_critical_calls EC2 calls on the critical path of the last takeover.\n";
   out += "# TYPE floatlb_cloud_takeover_critical_calls gauge\n";
   out += "floatlb_cloud_takeover_critical_calls " + std::to_string(t.criticalCalls()) + "\n";
+  out += "floatlb_cloud_takeover_critical_serial_calls " + std::to_string(t.criticalSerialCalls()) + "\n";
   out += "floatlb_cloud_takeover_critical_mutations " + std::to_string(t.criticalMutations()) + "\n";
   out += "floatlb_cloud_takeover_critical_polls " + std::to_string(t.criticalPolls()) + "\n";
   out += "floatlb_cloud_takeover_cycles " + std::to_string(t.cycles) + "\n";
@@ -142,7 +152,7 @@ TakeoverTimeline TakeoverExecutor::startTimeline(std::string reason) const {
 
 template <class F>
 auto TakeoverExecutor::timed(TakeoverTimeline& tl, const char* action, const std::string& target, F&& call,
-                             bool poll) -> decltype(call()) {
+                             bool poll, bool concurrent) -> decltype(call()) {
   TakeoverCall c;
   c.poll = poll;
   c.action = action;
@@ -151,11 +161,13 @@ auto TakeoverExecutor::timed(TakeoverTimeline& tl, const char* action, const std
   c.critical = critical_phase_;
   const TimePoint start = clock_.now();
   c.startMs = duration_cast<milliseconds>(start - tl.detected).count();
+  c.concurrent = concurrent;
   auto r = call();
   c.latencyMs = duration_cast<milliseconds>(clock_.now() - start).count();
   c.ok = r.ok();
   if (!r.ok()) c.error = awsText(r.error());
   FLB_DEBUG("cloud", "{} {} -> {} ({} ms)", action, target, c.ok ? "ok" : c.error, c.latencyMs);
+  std::lock_guard l(calls_mu_);
   tl.calls.push_back(std::move(c));
   return r;
 }
@@ -166,17 +178,49 @@ Result<TakeoverObservation> TakeoverExecutor::observe(const TakeoverGoal& goal, 
                                                       TakeoverTimeline& tl) {
   TakeoverObservation obs;
   const std::string tag = "tag:" + goal.tags.key;
+  std::vector<std::string> eips;
+  for (const auto& v : goal.vips) {
+    if (!v.eip.empty() && std::find(eips.begin(), eips.end(), v.eip) == eips.end()) eips.push_back(v.eip);
+  }
   if (goal.cidrBlock) {
+    // Three independent reads: issued together, they cost one round trip on the critical path.
+    std::optional<AwsResult<std::vector<Subnet>>> subnets;
+    std::optional<AwsResult<std::vector<Address>>> addrs;
+    auto read_subnets = [&](bool concurrent) {
+      subnets = timed(
+          tl, "DescribeSubnets", goal.tags.subnet(),
+          [&] { return ec2_.describeSubnets({{tag, {goal.tags.subnet()}}}); }, false, concurrent);
+    };
+    auto read_addresses = [&](bool concurrent) {
+      if (eips.empty()) return;
+      addrs = timed(
+          tl, "DescribeAddresses", eips.front(), [&] { return ec2_.describeAddresses({}, eips); }, false,
+          concurrent);
+    };
+    std::thread t1;
+    std::thread t2;
+    if (opts_.parallelReads) {
+      t1 = std::thread(read_subnets, true);
+      t2 = std::thread(read_addresses, true);
+    }
     auto enis = timed(tl, "DescribeNetworkInterfaces", goal.tags.eni(), [&] {
       return ec2_.describeNetworkInterfaces({{tag, {goal.tags.eni()}}});
     });
+    if (opts_.parallelReads) {
+      t1.join();
+      t2.join();
+    } else {
+      read_subnets(false);
+      read_addresses(false);
+    }
     if (!enis.ok()) return enis.error().toError();
     obs.enis = std::move(enis).value();
-    auto subnets = timed(tl, "DescribeSubnets", goal.tags.subnet(), [&] {
-      return ec2_.describeSubnets({{tag, {goal.tags.subnet()}}});
-    });
-    if (!subnets.ok()) return subnets.error().toError();
-    obs.subnets = std::move(subnets).value();
+    if (!subnets->ok()) return subnets->error().toError();
+    obs.subnets = std::move(*subnets).value();
+    if (addrs) {
+      if (!addrs->ok()) return addrs->error().toError();
+      obs.addresses = std::move(*addrs).value();
+    }
   } else {
     auto enis = timed(tl, "DescribeNetworkInterfaces", goal.instanceId, [&] {
       return ec2_.describeNetworkInterfaces({{"attachment.instance-id", {goal.instanceId}}});
@@ -194,18 +238,14 @@ Result<TakeoverObservation> TakeoverExecutor::observe(const TakeoverGoal& goal, 
       if (!subnets.ok()) return subnets.error().toError();
       obs.subnets = std::move(subnets).value();
     }
+    if (!eips.empty()) {
+      auto addrs =
+          timed(tl, "DescribeAddresses", eips.front(), [&] { return ec2_.describeAddresses({}, eips); });
+      if (!addrs.ok()) return addrs.error().toError();
+      obs.addresses = std::move(addrs).value();
+    }
+    return obs;
   }
-  std::vector<std::string> eips;
-  for (const auto& v : goal.vips) {
-    if (!v.eip.empty() && std::find(eips.begin(), eips.end(), v.eip) == eips.end()) eips.push_back(v.eip);
-  }
-  if (!eips.empty()) {
-    auto addrs =
-        timed(tl, "DescribeAddresses", eips.front(), [&] { return ec2_.describeAddresses({}, eips); });
-    if (!addrs.ok()) return addrs.error().toError();
-    obs.addresses = std::move(addrs).value();
-  }
-  if (!goal.cidrBlock) return obs;
 
   if (full || !cached_) {
     TakeoverObservation st;
@@ -414,7 +454,15 @@ Status TakeoverExecutor::runStep(const TakeoverStep& s, const TakeoverGoal& goal
       // Same token for the client's own retries of this call (a lost answer does not leak an ENI).
       req.clientToken = ("flb-" + goal.instanceId + "-" + std::to_string(clock_.wallMillis())).substr(0, 64);
       req.tagSpecifications = {TagSpecification{"network-interface", {{goal.tags.key, goal.tags.eni()}}}};
+      req.secondaryPrivateIps = s.ips;
       auto r = timed(tl, action, ctx.subnetId, [&] { return ec2_.createNetworkInterface(req); });
+      if (!r.ok() && !req.secondaryPrivateIps.empty() && r.error().is("InvalidIPAddress.InUse")) {
+        // A VIP is held by an ENI we do not manage: create without it; the next cycle moves it
+        // with AssignPrivateIpAddresses(AllowReassignment).
+        req.secondaryPrivateIps.clear();
+        req.clientToken += "-novip";
+        r = timed(tl, action, ctx.subnetId, [&] { return ec2_.createNetworkInterface(req); });
+      }
       if (!r.ok()) return stepError(s, r.error());
       ctx.eniId = r->networkInterfaceId;
       ctx.eniMac = r->macAddress;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,6 +28,7 @@ struct TakeoverCall {
   std::string error;     // AWS code + message when !ok
   bool critical = true;  // made before traffic was restored
   bool poll = false;     // a waiter's Describe poll
+  bool concurrent = false;  // issued together with the previous call (no extra round trip)
   int cycle = 0;         // observe/plan/execute round (1-based)
 };
 
@@ -46,6 +48,8 @@ struct TakeoverTimeline {
   [[nodiscard]] size_t criticalCalls() const;
   // The same without Describe* (waiter polls and observations).
   [[nodiscard]] size_t criticalMutations() const;
+  // Round trips up to the restore point: critical calls not issued concurrently with another.
+  [[nodiscard]] size_t criticalSerialCalls() const;
   // Waiter polls among the critical calls.
   [[nodiscard]] size_t criticalPolls() const;
 };
@@ -60,6 +64,7 @@ struct ExecOptions {
   Duration pollInitial = std::chrono::milliseconds(250);
   Duration pollMax = std::chrono::seconds(2);
   int maxCycles = 10;  // observe/plan/execute rounds per run()
+  bool parallelReads = true;  // the observation's independent Describe calls run concurrently
 };
 
 struct TakeoverResult {
@@ -101,8 +106,8 @@ class TakeoverExecutor {
 
  private:
   template <class F>
-  auto timed(TakeoverTimeline& tl, const char* action, const std::string& target, F&& call, bool poll = false)
-      -> decltype(call());
+  auto timed(TakeoverTimeline& tl, const char* action, const std::string& target, F&& call, bool poll = false,
+             bool concurrent = false) -> decltype(call());
   Status runStep(const TakeoverStep& s, const TakeoverGoal& goal, TakeoverContext& ctx, TakeoverTimeline& tl);
   Status waitEniDetached(const std::string& eni, TakeoverTimeline& tl);
   Status waitEniAttached(const std::string& eni, const TakeoverGoal& goal, TakeoverContext& ctx,
@@ -119,6 +124,7 @@ class TakeoverExecutor {
   ExecOptions opts_;
   bool critical_phase_ = true;
   int cycle_ = 0;
+  std::mutex calls_mu_;  // timeline appends from the concurrent reads
   std::optional<TakeoverObservation> cached_;  // vpcs, IGW, route tables from the last full observe
 };
 

@@ -230,7 +230,13 @@ Result<TakeoverPlan> planMultiAz(const TakeoverGoal& goal, const TakeoverObserva
   std::vector<std::string> have_ips;
   bool eni_new = keep_eni == nullptr;
   if (eni_new) {
-    plan.steps.push_back(step(StepKind::kCreateEni, "", "ENI in the VIP subnet"));
+    // The VIPs ride on the create call (secondary IPs): no AssignPrivateIpAddresses on the path.
+    auto s = step(StepKind::kCreateEni, "", "ENI in the VIP subnet, with the VIPs");
+    for (const auto& v : goal.vips) {
+      if (!contains(s.ips, v.vip.str())) s.ips.push_back(v.vip.str());
+    }
+    have_ips = s.ips;
+    plan.steps.push_back(s);
   } else {
     plan.context.eniId = keep_eni->networkInterfaceId;
     plan.context.eniMac = keep_eni->macAddress;
@@ -270,10 +276,11 @@ Result<TakeoverPlan> planMultiAz(const TakeoverGoal& goal, const TakeoverObserva
     plan.steps.push_back(s);
   }
 
-  // The attachment completes on the AWS side while the VIP and EIP calls run (both work on an ENI
-  // that is still attaching), so its waiter comes last and usually needs a single poll.
+  // The attachment completes on the AWS side while the EIP call runs (it works on an ENI that is
+  // still attaching). Traffic needs the interface in the OS, which the daemon waits for locally
+  // (the link appearing IS the attachment), so the Describe waiter is off the critical path.
   if (!attached_to_me || keep_eni->attachment->status != "attached") {
-    plan.steps.push_back(step(StepKind::kWaitEniAttached, plan.context.eniId, "attachment"));
+    plan.steps.push_back(step(StepKind::kWaitEniAttached, plan.context.eniId, "attachment", false));
   }
 
   // --- off the critical path: forwarding attribute and the route table ---

@@ -228,6 +228,7 @@ void CloudHook::worker() {
       {
         std::lock_guard l(mu_);
         ++status_.reasserts;
+        status_.converged = false;  // until the re-assert has run
       }
       FLB_WARN("cloud", "{}: re-asserting", why);
       last = goal;

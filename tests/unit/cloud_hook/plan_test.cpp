@@ -57,13 +57,15 @@ TEST(TakeoverPlan, EmptyWorldBuildsEverythingAndDefersRouteTableAndSourceDestChe
   obs.addresses = {Address{"198.18.100.1", "eipalloc-1", "", "vpc", "", "", "", {}}};
   auto p = planTakeover(goalB(), obs);
   ASSERT_TRUE(p.ok()) << p.error().message;
-  EXPECT_EQ(kinds(*p), (std::vector<K>{K::kCreateSubnet, K::kCreateEni, K::kAttachEni, K::kAssignPrivateIps,
-                                       K::kAssociateAddress, K::kWaitEniAttached, K::kDisableSourceDestCheck,
-                                       K::kCreateRouteTable, K::kCreateRoute, K::kAssociateRouteTable}));
-  EXPECT_EQ(p->criticalSteps(), 6u);
-  EXPECT_EQ(p->steps[3].ips, std::vector<std::string>{"192.168.248.254"});
-  EXPECT_EQ(p->steps[4].allocationId, "eipalloc-1");
-  EXPECT_EQ(p->steps[8].gatewayId, "igw-1");
+  // The VIP rides on CreateNetworkInterface (no AssignPrivateIpAddresses); the attachment waiter is
+  // deferred (the daemon waits for the interface locally).
+  EXPECT_EQ(kinds(*p), (std::vector<K>{K::kCreateSubnet, K::kCreateEni, K::kAttachEni, K::kAssociateAddress,
+                                       K::kWaitEniAttached, K::kDisableSourceDestCheck, K::kCreateRouteTable,
+                                       K::kCreateRoute, K::kAssociateRouteTable}));
+  EXPECT_EQ(p->criticalSteps(), 4u);
+  EXPECT_EQ(p->steps[1].ips, std::vector<std::string>{"192.168.248.254"});
+  EXPECT_EQ(p->steps[3].allocationId, "eipalloc-1");
+  EXPECT_EQ(p->steps[7].gatewayId, "igw-1");
 }
 
 TEST(TakeoverPlan, OldMasterInOtherAzIsDetachedWaitedDeletedBeforeTheSubnetMoves) {
@@ -81,8 +83,7 @@ TEST(TakeoverPlan, OldMasterInOtherAzIsDetachedWaitedDeletedBeforeTheSubnetMoves
   ASSERT_TRUE(p.ok()) << p.error().message;
   EXPECT_EQ(kinds(*p, true),
             (std::vector<K>{K::kDetachEni, K::kWaitEniDetached, K::kDeleteEni, K::kDeleteSubnet,
-                            K::kCreateSubnet, K::kCreateEni, K::kAttachEni, K::kAssignPrivateIps,
-                            K::kAssociateAddress, K::kWaitEniAttached}));
+                            K::kCreateSubnet, K::kCreateEni, K::kAttachEni, K::kAssociateAddress}));
   EXPECT_EQ(p->steps[0].attachmentId, "att-eni-old");
   // The route table is kept (not AZ bound): no delete/create, only the association moves.
   EXPECT_EQ(kinds(*p).back(), K::kAssociateRouteTable);
@@ -130,7 +131,8 @@ TEST(TakeoverPlan, EniInMyAzAttachedToThePeerIsMovedNotRecreated) {
   ASSERT_TRUE(p.ok());
   EXPECT_EQ(kinds(*p, true),
             (std::vector<K>{K::kDetachEni, K::kWaitEniDetached, K::kAttachEni, K::kAssignPrivateIps,
-                            K::kAssociateAddress, K::kWaitEniAttached}));
+                            K::kAssociateAddress}));
+  EXPECT_EQ(kinds(*p)[5], K::kWaitEniAttached);  // deferred
 }
 
 TEST(TakeoverPlan, DetachingEniIsOnlyWaitedFor) {

@@ -201,6 +201,44 @@ TEST_F(ModelTest, RouteTablesAssociationsAndRoutes) {
   EXPECT_EQ(code(call("DeleteRouteTable", {{"RouteTableId", rtb}})), "InvalidRouteTableID.NotFound");
 }
 
+TEST_F(ModelTest, CreateNetworkInterfaceWithSecondaryIps) {
+  // PrivateIpAddresses.N without Primary=true: EC2 picks the primary, the listed ones are secondaries.
+  std::string eni = createEni(subA(), {{"PrivateIpAddresses.1.PrivateIpAddress", "192.168.218.4"},
+                                       {"PrivateIpAddresses.1.Primary", "false"},
+                                       {"PrivateIpAddresses.2.PrivateIpAddress", "192.168.218.200"}});
+  ASSERT_FALSE(eni.empty());
+  const auto& ips = model_->eni(eni)->ips;
+  ASSERT_EQ(ips.size(), 3u);
+  EXPECT_EQ(ips[0].str(), "192.168.218.5");  // .4 was asked for as a secondary: the allocator skips it
+  EXPECT_EQ(ips[1].str(), "192.168.218.4");
+  EXPECT_EQ(ips[2].str(), "192.168.218.200");
+  // Secondary already in use, outside the subnet, listed twice: the call fails and creates nothing.
+  auto eni_count = [&] {
+    const std::string body = call("DescribeNetworkInterfaces").body;
+    size_t n = 0;
+    for (size_t at = body.find("<networkInterfaceId>"); at != std::string::npos;
+         at = body.find("<networkInterfaceId>", at + 1))
+      ++n;
+    return n;
+  };
+  const size_t before = eni_count();
+  EXPECT_EQ(code(call("CreateNetworkInterface",
+                      {{"SubnetId", subA()}, {"PrivateIpAddresses.1.PrivateIpAddress", "192.168.218.200"}})),
+            "InvalidIPAddress.InUse");
+  EXPECT_EQ(code(call("CreateNetworkInterface",
+                      {{"SubnetId", subA()}, {"PrivateIpAddresses.1.PrivateIpAddress", "192.168.228.9"}})),
+            "InvalidParameterValue");
+  EXPECT_EQ(code(call("CreateNetworkInterface", {{"SubnetId", subA()},
+                                                 {"PrivateIpAddresses.1.PrivateIpAddress", "192.168.218.77"},
+                                                 {"PrivateIpAddresses.2.PrivateIpAddress", "192.168.218.77"}})),
+            "InvalidParameterValue");
+  EXPECT_EQ(eni_count(), before);
+  // Primary=true names the primary.
+  std::string p = createEni(subA(), {{"PrivateIpAddresses.1.PrivateIpAddress", "192.168.218.90"},
+                                     {"PrivateIpAddresses.1.Primary", "true"}});
+  EXPECT_EQ(model_->eni(p)->ips.front().str(), "192.168.218.90");
+}
+
 TEST_F(ModelTest, EniAttachRulesAndAsynchronousDetach) {
   std::string sg = model_->eni(model_->instance(lb1())->primary_eni)->groups.front();
   std::string eni = createEni(subA(), {{"Description", "loxilb-eni"},

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# The seed scenario's building blocks (sourced by tests/e2e/*.sh, scripts/demo.sh, bench/aws-failover):
+# vpcsim's seed topology (one EIP, lb1 in AZ-a, lb2 in AZ-b, node1/node2 with echo servers on :30080),
+# two floatlb instances with --cloud=aws --cloudcidrblock, the fullnat service EIP:55002 on both,
+# helpers to read roles, the EIP owner and the tagged ENIs/subnets, and a link-level failover.
+# Needs tests/netns/lib.sh sourced and netns_init called first.
+SEED_CIDR=192.168.248.0/24
+SEED_PVIP=192.168.248.254
+SEED_PORT=55002
+SEED_NODEPORT=30080
+
+# seed_up [vpcsim flags...]: vpcsim (seed topology, default latency model unless flags say
+# otherwise) + echo servers on both nodes. Exports the VPCSIM_* variables.
+seed_up() {
+  SEED_PFX="${FLB_PFX}x"   # vpcsim's own prefix (its namespaces are <prefix>vpc, <prefix>lb1, ...)
+  "$BIN/vpcsim" up --topology "$FLOATLB_SRC/topologies/seed.json" --prefix "$SEED_PFX" --daemon \
+    --state-dir "$WORK/vpcsim" "$@" >"$WORK/vpcsim-up.log" 2>&1 ||
+    { cat "$WORK/vpcsim-up.log"; fail "vpcsim up"; exit 1; }
+  on_exit "\"$BIN/vpcsim\" down --prefix \"$SEED_PFX\" >/dev/null 2>&1"
+  # shellcheck disable=SC1091
+  source "$WORK/vpcsim/vpcsim.env"
+  EIP=$VPCSIM_EIP_LB_EIP
+  local node
+  for node in "$VPCSIM_NS_NODE1" "$VPCSIM_NS_NODE2"; do
+    bg "echo_${node##*-}" "$WORK/echo-${node##*-}.log" ip netns exec "$node" \
+      python3 "$FLOATLB_SRC/tests/netns/sessions.py" serve --port $SEED_NODEPORT
+  done
+}
+
+nsx() { local n=$1; shift; ip netns exec "$n" "$@"; }
+aws_() {
+  AWS_ACCESS_KEY_ID=$VPCSIM_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$VPCSIM_SECRET_KEY AWS_EC2_METADATA_DISABLED=true \
+    aws --endpoint-url "$VPCSIM_EC2_ENDPOINT" --region "$VPCSIM_REGION" --output json ec2 "$@"
+}
+# vpcsim's admin API (faults, latency, detach time): sim_admin PATH JSON
+sim_admin() { curl -sf -m 5 -X POST -d "$2" "$VPCSIM_EC2_ENDPOINT/admin/$1" >/dev/null; }
+
+# start_lb NAME NS SELF PEER_IP OWN_IP: one floatlb instance as in the seed (peer heartbeats).
+start_lb() {
+  local name=$1 nsn=$2 self=$3 peer=$4 own=$5
+  mkdir -p "$WORK/$name-config"
+  bg "floatlb_$name" "$WORK/floatlb-$name.log" ip netns exec "$nsn" env AWS_REGION="$VPCSIM_REGION" \
+    AWS_ENDPOINT_URL_EC2="$VPCSIM_VPC_ENDPOINT" AWS_EC2_METADATA_SERVICE_ENDPOINT="$VPCSIM_VPC_ENDPOINT" \
+    "$BIN/floatlb" --cloud=aws --cloudcidrblock=$SEED_CIDR --cluster="$peer" --self="$self" --ka="$peer:$own" \
+    --config-path="$WORK/$name-config" --bpf-pin-dir="$WORK/bpffs/$name"
+  await 15 nsx "$nsn" curl -sf -m 1 http://127.0.0.1:11111/netlox/v1
+}
+start_pair() {
+  start_lb lb1 "$VPCSIM_NS_LB1" 0 "$VPCSIM_IP_LB2" "$VPCSIM_IP_LB1"
+  start_lb lb2 "$VPCSIM_NS_LB2" 1 "$VPCSIM_IP_LB1" "$VPCSIM_IP_LB2"
+}
+stop_lb() { local v="PID_floatlb_$1"; kill "${!v}" 2>/dev/null; }
+
+state_of() {
+  nsx "$1" curl -s -m 1 http://127.0.0.1:11111/netlox/v1/config/cistate/all |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["Attr"][0]["state"])' 2>/dev/null || echo DOWN
+}
+is_state() { [ "$(state_of "$1")" = "$2" ]; }
+
+# What kube-floatlb programs on both instances (reference kube-loxilb.md §7.2 shape).
+seed_rule_json() {
+  cat <<JSON
+{"serviceArguments":{"externalIP":"$EIP","privateIP":"$SEED_PVIP","port":$SEED_PORT,"protocol":"tcp","sel":0,"mode":2,
+ "BGP":false,"Monitor":false,"inactiveTimeOut":240,"block":0,"managed":true,"name":"default_nginx-lb1:llb-inst0"},
+ "secondaryIPs":[],"allowedSources":[],
+ "endpoints":[{"endpointIP":"$VPCSIM_IP_NODE1","targetPort":$SEED_NODEPORT,"weight":1},
+              {"endpointIP":"$VPCSIM_IP_NODE2","targetPort":$SEED_NODEPORT,"weight":1}]}
+JSON
+}
+program_rule() {
+  local n rule
+  rule=$(seed_rule_json)
+  for n in "$VPCSIM_NS_LB1" "$VPCSIM_NS_LB2"; do
+    nsx "$n" curl -sf -X POST -d "$rule" http://127.0.0.1:11111/netlox/v1/config/loadbalancer >/dev/null ||
+      fail "rule on $n"
+  done
+}
+
+reach() { nsx "$VPCSIM_NS_INET" timeout 2 bash -c "exec 3<>/dev/tcp/$EIP/$SEED_PORT"; }
+eip_owner() { # prints: instance-id private-ip eni-id of the EIP's association
+  aws_ describe-addresses --public-ips "$EIP" | python3 -c '
+import json,sys
+a=json.load(sys.stdin)["Addresses"][0]
+print(a.get("InstanceId","-"), a.get("PrivateIpAddress","-"), a.get("NetworkInterfaceId","-"))'
+}
+eip_on() { eip_owner | grep -q "^$1 $SEED_PVIP "; }
+tagged() { # tagged network-interfaces|subnets TAGVALUE JSONKEY -> count
+  aws_ describe-"$1" --filters "Name=tag:loxiType,Values=$2" |
+    python3 -c "import json,sys; print(len(json.load(sys.stdin)['$3']))"
+}
+tagged_enis() { tagged network-interfaces loxilb-eni NetworkInterfaces; }
+tagged_subnets() { tagged subnets loxilb-subnet Subnets; }
+masters() { local n c=0; for n in "$VPCSIM_NS_LB1" "$VPCSIM_NS_LB2"; do is_state "$n" MASTER && c=$((c + 1)); done; echo $c; }
+timeline_of() { nsx "$1" curl -s -m 2 http://127.0.0.1:11111/netlox/v1/config/cloud/timeline; }
+
+# instance_links NS down|up: the instance loses / regains every link. The kernel drops the routes
+# through a link that goes down; on the way back we restore the main table's routes as the
+# instance's DHCP client would (the ENI's own table is floatlb's business).
+instance_links() {
+  local n=$1 dir=$2 i r
+  [ "$dir" = down ] && ip -n "$n" route show table main proto boot >"$WORK/routes-$n"
+  for i in $(ip -n "$n" -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | grep -v '^lo$'); do
+    ip -n "$n" link set "$i" "$dir"
+  done
+  if [ "$dir" = up ]; then
+    while read -r r; do [ -n "$r" ] && eval ip -n "$n" route replace "$r"; done <"$WORK/routes-$n"
+  fi
+  return 0
+}
+
+# hold_sessions N OUT: N long-lived echo sessions from the internet client to EIP:55002.
+hold_sessions() {
+  local count=$1 out=$2
+  bg "sessions_$RANDOM" "$out.log" ip netns exec "$VPCSIM_NS_INET" python3 "$FLOATLB_SRC/tests/netns/sessions.py" hold \
+    --target "$EIP:$SEED_PORT" --count "$count" --interval 0.1 --duration 900 --timeout 60 --out "$out" \
+    --stop-file "$out.stop"
+  await 15 test -f "$out.ready"
+}
+# sessions_result OUT: stops the sessions and waits for their report; 0 when every one survived.
+sessions_result() {
+  local out=$1
+  touch "$out.stop"
+  await 90 test -f "$out"
+  log "sessions: $(cat "$out" 2>/dev/null)"
+  python3 -c "import json,sys; d=json.load(open('$out')); sys.exit(0 if d['failed']==0 and d['sessions']>0 else 1)"
+}
