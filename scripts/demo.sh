@@ -1,12 +1,27 @@
 #!/usr/bin/env bash
-# The floatlb demo: a client, floatlb and three nginx backends in network namespaces. Creates a
-# fullnat service with floatctl, sends traffic, and prints what floatctl shows. Needs root; does
-# all set-up itself (packages, build). Everything it creates is removed when it exits.
+# The floatlb demo. Needs root; does all set-up itself (packages, build). Everything it creates is
+# removed when it exits.
+#
+#   sudo scripts/demo.sh            the seed scenario on vpcsim (default): one Elastic IP, two floatlb
+#                                   instances in two AZs, long-lived sessions, the master's links go
+#                                   down, the subnet/ENI/VIP/EIP move to the other AZ and back; prints
+#                                   the tables, awscli's view and each takeover's EC2 timeline
+#   sudo scripts/demo.sh --single   one floatlb, three nginx backends: floatctl tables and conntrack
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" -ne 0 ]; then echo "demo: run as root (sudo scripts/demo.sh)" >&2; exit 1; fi
+case "${1:-}" in
+  "" | --seed) MODE=seed ;;
+  --single) MODE=single ;;
+  -h | --help) sed -n '2,10p' "$0"; exit 0 ;;
+  *) echo "demo: unknown argument '$1' (use --single or nothing)" >&2; exit 2 ;;
+esac
+echo "building (log: /tmp/floatlb-demo-build.log) ..."
 bash scripts/build.sh >/tmp/floatlb-demo-build.log 2>&1 || { tail -n 30 /tmp/floatlb-demo-build.log; exit 1; }
 export FLOATLB_BUILD=$PWD/build FLOATLB_SRC=$PWD
+if [ "$MODE" = seed ]; then
+  FLB_DEMO=1 exec bash tests/e2e/seed_scenario.sh
+fi
 source tests/netns/lib.sh
 netns_init demo
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }

@@ -11,14 +11,15 @@ SEED_NODEPORT=30080
 
 # seed_up [vpcsim flags...]: vpcsim (seed topology, default latency model unless flags say
 # otherwise) + echo servers on both nodes. Exports the VPCSIM_* variables.
+# SEED_PFX (optional, set before): vpcsim's prefix, for several seed worlds one after another.
 seed_up() {
-  SEED_PFX="${FLB_PFX}x"   # vpcsim's own prefix (its namespaces are <prefix>vpc, <prefix>lb1, ...)
+  SEED_PFX="${SEED_PFX:-${FLB_PFX}x}"   # vpcsim's own prefix (namespaces <prefix>vpc, <prefix>lb1, ...)
   "$BIN/vpcsim" up --topology "$FLOATLB_SRC/topologies/seed.json" --prefix "$SEED_PFX" --daemon \
-    --state-dir "$WORK/vpcsim" "$@" >"$WORK/vpcsim-up.log" 2>&1 ||
+    --state-dir "$WORK/vpcsim-$SEED_PFX" "$@" >"$WORK/vpcsim-up.log" 2>&1 ||
     { cat "$WORK/vpcsim-up.log"; fail "vpcsim up"; exit 1; }
   on_exit "\"$BIN/vpcsim\" down --prefix \"$SEED_PFX\" >/dev/null 2>&1"
   # shellcheck disable=SC1091
-  source "$WORK/vpcsim/vpcsim.env"
+  source "$WORK/vpcsim-$SEED_PFX/vpcsim.env"
   EIP=$VPCSIM_EIP_LB_EIP
   local node
   for node in "$VPCSIM_NS_NODE1" "$VPCSIM_NS_NODE2"; do
@@ -38,11 +39,12 @@ sim_admin() { curl -sf -m 5 -X POST -d "$2" "$VPCSIM_EC2_ENDPOINT/admin/$1" >/de
 # start_lb NAME NS SELF PEER_IP OWN_IP: one floatlb instance as in the seed (peer heartbeats).
 start_lb() {
   local name=$1 nsn=$2 self=$3 peer=$4 own=$5
-  mkdir -p "$WORK/$name-config"
-  bg "floatlb_$name" "$WORK/floatlb-$name.log" ip netns exec "$nsn" env AWS_REGION="$VPCSIM_REGION" \
+  local tag="$SEED_PFX$name"   # config and pinned maps belong to this seed world
+  mkdir -p "$WORK/$tag-config"
+  bg "floatlb_$name" "$WORK/floatlb-$tag.log" ip netns exec "$nsn" env AWS_REGION="$VPCSIM_REGION" \
     AWS_ENDPOINT_URL_EC2="$VPCSIM_VPC_ENDPOINT" AWS_EC2_METADATA_SERVICE_ENDPOINT="$VPCSIM_VPC_ENDPOINT" \
     "$BIN/floatlb" --cloud=aws --cloudcidrblock=$SEED_CIDR --cluster="$peer" --self="$self" --ka="$peer:$own" \
-    --config-path="$WORK/$name-config" --bpf-pin-dir="$WORK/bpffs/$name"
+    --config-path="$WORK/$tag-config" --bpf-pin-dir="$WORK/bpffs/$tag" --detach-on-exit
   await 15 nsx "$nsn" curl -sf -m 1 http://127.0.0.1:11111/netlox/v1
 }
 start_pair() {
@@ -112,7 +114,7 @@ instance_links() {
 hold_sessions() {
   local count=$1 out=$2
   bg "sessions_$RANDOM" "$out.log" ip netns exec "$VPCSIM_NS_INET" python3 "$FLOATLB_SRC/tests/netns/sessions.py" hold \
-    --target "$EIP:$SEED_PORT" --count "$count" --interval 0.1 --duration 900 --timeout 60 --out "$out" \
+    --target "$EIP:$SEED_PORT" --count "$count" --interval 0.1 --duration 900 --timeout 150 --out "$out" \
     --stop-file "$out.stop"
   await 15 test -f "$out.ready"
 }
@@ -123,4 +125,17 @@ sessions_result() {
   await 90 test -f "$out"
   log "sessions: $(cat "$out" 2>/dev/null)"
   python3 -c "import json,sys; d=json.load(open('$out')); sys.exit(0 if d['failed']==0 and d['sessions']>0 else 1)"
+}
+
+# seed_down: stops the floatlb instances and tears the seed world down (the next seed_up with
+# another SEED_PFX starts a fresh one).
+seed_down() {
+  stop_lb lb1
+  stop_lb lb2
+  local v
+  for v in PID_floatlb_lb1 PID_floatlb_lb2; do
+    [ -n "${!v:-}" ] && wait_until 10 sh -c "! kill -0 ${!v} 2>/dev/null"
+  done
+  "$BIN/vpcsim" down --prefix "$SEED_PFX" >/dev/null 2>&1
+  unset SEED_PFX
 }

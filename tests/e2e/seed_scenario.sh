@@ -22,9 +22,25 @@ await 60 reach
 check "internet client reaches EIP:$SEED_PORT through lb1" reach
 await 30 eip_on "$VPCSIM_INSTANCE_LB1"
 check "EIP is associated with lb1's ENI and the private VIP ($(eip_owner))" eip_on "$VPCSIM_INSTANCE_LB1"
+show_aws() { # the EIP's association and the tagged ENI/subnet, as awscli reports them
+  echo "  aws ec2 describe-addresses: $EIP -> instance/private IP/ENI: $(eip_owner)"
+  aws_ describe-network-interfaces --filters Name=tag:loxiType,Values=loxilb-eni | python3 -c '
+import json,sys
+for e in json.load(sys.stdin)["NetworkInterfaces"]:
+    ips=",".join(p["PrivateIpAddress"] for p in e["PrivateIpAddresses"])
+    print("  aws ec2 describe-network-interfaces (tag loxilb-eni):", e["NetworkInterfaceId"], e["AvailabilityZone"],
+          e["SubnetId"], ips, "attached to", e.get("Attachment",{}).get("InstanceId","-"))'
+  aws_ describe-subnets --filters Name=tag:loxiType,Values=loxilb-subnet | python3 -c '
+import json,sys
+for s in json.load(sys.stdin)["Subnets"]:
+    print("  aws ec2 describe-subnets (tag loxilb-subnet):", s["SubnetId"], s["CidrBlock"], s["AvailabilityZone"])'
+}
 if [ -n "${FLB_DEMO:-}" ]; then
+  log "lb1 (AZ-a) after start: rules, HA state, awscli's view, its first takeover"
   nsx "$VPCSIM_NS_LB1" "$BIN/floatctl" get lb -o wide
   nsx "$VPCSIM_NS_LB1" "$BIN/floatctl" get ha
+  show_aws
+  timeline_of "$VPCSIM_NS_LB1" | python3 "$FLOATLB_SRC/scripts/timeline.py"
 fi
 
 SESS="$WORK/sessions.json"
@@ -51,7 +67,9 @@ failover() { # failover FROM_NS TO_NS TO_INSTANCE LABEL
   check "$label: exactly one floatlb subnet left" test "$(tagged_subnets)" = 1
   nsx "$to" "$BIN/floatctl" get ha
   if [ -n "${FLB_DEMO:-}" ]; then
-    log "$label: takeover timeline of the survivor"
+    log "$label: what awscli sees"
+    show_aws
+    log "$label: takeover timeline of the survivor (GET /netlox/v1/config/cloud/timeline)"
     timeline_of "$to" | python3 "$FLOATLB_SRC/scripts/timeline.py"
   fi
 }

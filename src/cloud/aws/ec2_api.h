@@ -15,6 +15,10 @@ class Ec2Api {
  public:
   virtual ~Ec2Api() = default;
 
+  // HTTP attempts (1 + retries after throttling/5xx) of the calling thread's most recent call;
+  // the takeover timeline reports it. Fakes without retries answer 1.
+  [[nodiscard]] virtual int lastCallAttempts() const { return 1; }
+
   // --- ENIs ---
   virtual AwsResult<std::vector<NetworkInterface>> describeNetworkInterfaces(const Filters& filters) = 0;
   virtual AwsResult<NetworkInterface> createNetworkInterface(const CreateNetworkInterfaceRequest& req) = 0;

@@ -70,9 +70,16 @@ AwsResult<std::string> Ec2Client::attemptOnce(const QueryParams& params) {
   return err;
 }
 
+namespace {
+thread_local int t_last_attempts = 0;  // per thread: concurrent callers each see their own call
+}  // namespace
+
+int Ec2Client::lastCallAttempts() const { return t_last_attempts; }
+
 AwsResult<std::string> Ec2Client::call(const QueryParams& params, bool filtered) {
   const std::string& action = params.action();
   calls_.fetch_add(1);
+  t_last_attempts = 0;
   if (url_.empty()) {
     return AwsError{
         ErrorCode::kInvalidArgument, "", "bad EC2 endpoint URL '" + opts_.endpoint + "'", "", 0, action};
@@ -92,6 +99,7 @@ AwsResult<std::string> Ec2Client::call(const QueryParams& params, bool filtered)
             action};
       }
     }
+    t_last_attempts = attempt;
     AwsResult<std::string> r = attemptOnce(params);
     if (r.ok()) return r;
     if (!r.error().isRetryable() || attempt >= max_attempts) {

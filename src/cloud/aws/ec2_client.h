@@ -48,6 +48,7 @@ class Ec2Client final : public Ec2Api {
   // the parsed AWS error. Public so tools can issue calls that have no typed method yet.
   AwsResult<std::string> call(const QueryParams& params, bool filtered = true);
   [[nodiscard]] Ec2CallStats stats() const;
+  [[nodiscard]] int lastCallAttempts() const override;
 
   AwsResult<std::vector<NetworkInterface>> describeNetworkInterfaces(const Filters& filters) override;
   AwsResult<NetworkInterface> createNetworkInterface(const CreateNetworkInterfaceRequest& req) override;

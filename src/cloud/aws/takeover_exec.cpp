@@ -102,7 +102,8 @@ std::string timelineJson(const TakeoverTimeline& t) {
            ",\"startMs\":" + std::to_string(c.startMs) + ",\"latencyMs\":" + std::to_string(c.latencyMs) +
            ",\"ok\":" + (c.ok ? "true" : "false") + ",\"critical\":" + (c.critical ? "true" : "false") +
            ",\"cycle\":" + std::to_string(c.cycle) + (c.concurrent ? ",\"concurrent\":true" : "") +
-           (c.poll ? ",\"poll\":true" : "");
+           (c.poll ? ",\"poll\":true" : "") +
+           (c.attempts > 1 ? ",\"attempts\":" + std::to_string(c.attempts) : "");
     if (!c.ok) out += ",\"error\":" + q(c.error);
     out += "}";
   }
@@ -163,12 +164,14 @@ auto TakeoverExecutor::timed(TakeoverTimeline& tl, const char* action, const std
   c.startMs = duration_cast<milliseconds>(start - tl.detected).count();
   c.concurrent = concurrent;
   auto r = call();
+  c.attempts = std::max(1, ec2_.lastCallAttempts());
   c.latencyMs = duration_cast<milliseconds>(clock_.now() - start).count();
   c.ok = r.ok();
   if (!r.ok()) c.error = awsText(r.error());
   FLB_DEBUG("cloud", "{} {} -> {} ({} ms)", action, target, c.ok ? "ok" : c.error, c.latencyMs);
   std::lock_guard l(calls_mu_);
   tl.calls.push_back(std::move(c));
+  if (progress_ && live_) progress_(tl);
   return r;
 }
 
@@ -547,6 +550,7 @@ Status TakeoverExecutor::execute(const TakeoverPlan& plan, const TakeoverGoal& g
 
 Result<TakeoverResult> TakeoverExecutor::run(const TakeoverGoal& goal, TakeoverTimeline& tl,
                                              const KeepGoing& keep_going, const OnRestored& on_restored) {
+  LiveScope live(live_);
   bool restored = false;
   bool last_failed = false;
   for (int c = 1; c <= opts_.maxCycles; ++c) {
@@ -624,6 +628,7 @@ void TakeoverExecutor::markRestored(TakeoverTimeline& tl, const TakeoverContext&
 }
 
 Status TakeoverExecutor::cleanup(const TakeoverGoal& goal, TakeoverTimeline& tl) {
+  LiveScope live(live_);
   critical_phase_ = false;
   for (int c = 1; c <= opts_.maxCycles; ++c) {
     cycle_ = c;

@@ -29,6 +29,7 @@ struct TakeoverCall {
   bool critical = true;  // made before traffic was restored
   bool poll = false;     // a waiter's Describe poll
   bool concurrent = false;  // issued together with the previous call (no extra round trip)
+  int attempts = 1;         // HTTP attempts (throttling/5xx retries inside the client)
   int cycle = 0;         // observe/plan/execute round (1-based)
 };
 
@@ -76,6 +77,10 @@ class TakeoverExecutor {
  public:
   using KeepGoing = std::function<bool()>;  // false: stop between steps (e.g. no longer MASTER)
   using OnRestored = std::function<void(const TakeoverContext&)>;
+  // Called after every EC2 call with the timeline so far (live progress for the API); may run on
+  // the concurrent reads' threads, one at a time.
+  using OnProgress = std::function<void(const TakeoverTimeline&)>;
+  void setProgress(OnProgress progress) { progress_ = std::move(progress); }
 
   TakeoverExecutor(Ec2Api& ec2, const Clock& clock, Sleeper& sleeper, ExecOptions options = {});
 
@@ -125,6 +130,15 @@ class TakeoverExecutor {
   bool critical_phase_ = true;
   int cycle_ = 0;
   std::mutex calls_mu_;  // timeline appends from the concurrent reads
+  OnProgress progress_;
+  bool live_ = false;  // progress is reported for run() and cleanup(), not for prepare()
+  struct LiveScope {
+    explicit LiveScope(bool& flag) : flag_(flag) { flag_ = true; }
+    ~LiveScope() { flag_ = false; }
+    LiveScope(const LiveScope&) = delete;
+    LiveScope& operator=(const LiveScope&) = delete;
+    bool& flag_;
+  };
   std::optional<TakeoverObservation> cached_;  // vpcs, IGW, route tables from the last full observe
 };
 

@@ -15,6 +15,10 @@ CloudHook::CloudHook(CloudHookConfig config, aws::Ec2Api& ec2, const Clock& cloc
       vips_(std::move(vips)),
       step_down_(std::move(step_down)),
       exec_(ec2, clock, sleeper, cfg_.exec) {
+  exec_.setProgress([this](const aws::TakeoverTimeline& tl) {
+    std::lock_guard l(mu_);
+    timeline_ = tl;  // GET /config/cloud/timeline shows a takeover while it runs
+  });
   thread_ = std::thread([this] { worker(); });
 }
 

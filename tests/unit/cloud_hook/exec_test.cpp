@@ -193,6 +193,16 @@ TEST(TakeoverExec, ThrottlingAnd5xxBurstsAreRetried) {
   w.expectOwnedBy("lb2");
   EXPECT_GE(w.client->stats().retries - before, 7u);
   EXPECT_EQ(w.taggedEnis().size(), 1u);  // the retried CreateNetworkInterface made one ENI
+  // The timeline shows the retries inside each call (the client hides them from the caller).
+  int retried = 0;
+  for (const auto& c : run.timeline.calls) {
+    if (c.action == "CreateNetworkInterface" || c.action == "AssociateAddress") {
+      EXPECT_GE(c.attempts, 3);
+    }
+    retried += c.attempts - 1;
+  }
+  EXPECT_EQ(static_cast<uint64_t>(retried), w.client->stats().retries - before) << timelineJson(run.timeline);
+  EXPECT_NE(timelineJson(run.timeline).find("\"attempts\":3"), std::string::npos);
 }
 
 TEST(TakeoverExec, BurstLongerThanTheClientRetriesFailsTheCycleAndTheNextCycleConverges) {
