@@ -82,7 +82,7 @@ class AwsCloudBridge final : public CloudBridge {
     cistate_.addObserver([this](const ha::CiInstance& ci, ha::CiState) {
       if (ci.name != lb::kDefaultHaInstance) return;
       if (ci.state == ha::CiState::kMaster) {
-        hook_->onMaster("MASTER");
+        hook_->onMaster(ci.reason.empty() ? "MASTER" : "MASTER (" + ci.reason + ")");
       } else {
         hook_->onBackup();
       }
@@ -92,6 +92,7 @@ class AwsCloudBridge final : public CloudBridge {
   }
 
   void setStepDown(std::function<void(const std::string&)> fn) override { step_down_ = std::move(fn); }
+  void setLinkReady(std::function<Status(const std::string&)> fn) override { hook_->setLinkReady(std::move(fn)); }
 
   void stop(bool last_node) override {
     if (!hook_) return;

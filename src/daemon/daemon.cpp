@@ -232,6 +232,11 @@ int run(const Options& o) {
       heartbeat->adminSet(ha::CiState::kBackup);
     });
   }
+  if (*cloud && o.interfaces.empty()) {
+    // The ENI that arrives at takeover gets the datapath before it comes up (the interface scan
+    // would find it within a second, by which time the EIP may already send traffic there).
+    (*cloud)->setLinkReady([&datapath](const std::string& ifname) { return datapath.attachInterface(ifname); });
+  }
   if (*cloud) {
     if (auto s = (*cloud)->start(); !s.ok()) {
       FLB_ERROR("main", "cloud: {}", s.error().message);

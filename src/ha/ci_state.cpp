@@ -27,7 +27,7 @@ Result<CiState> parseCiState(std::string_view s) {
 
 CiStateTable::CiStateTable(const Clock& clock) : clock_(clock) {}
 
-Result<bool> CiStateTable::set(const std::string& instance, CiState state, Ip4 vip) {
+Result<bool> CiStateTable::set(const std::string& instance, CiState state, Ip4 vip, std::string reason) {
   if (instance.empty()) return makeError(ErrorCode::kInvalidArgument, "instance name must not be empty");
   CiInstance snapshot;
   CiState previous;
@@ -42,6 +42,7 @@ Result<bool> CiStateTable::set(const std::string& instance, CiState state, Ip4 v
     ci.vip = vip;
     ci.changed_wall_ms = clock_.wallMillis();
     ++ci.transitions;
+    ci.reason = std::move(reason);
     snapshot = ci;
     observers = observers_;
   }

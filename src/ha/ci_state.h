@@ -26,6 +26,7 @@ struct CiInstance {
   Ip4 vip;
   int64_t changed_wall_ms = 0;
   uint64_t transitions = 0;
+  std::string reason;  // why the last change happened ("epoch 3: peer silent for 300 ms", "API")
 };
 
 class CiStateTable {
@@ -34,7 +35,7 @@ class CiStateTable {
 
   explicit CiStateTable(const Clock& clock);
   // Creates the instance if missing. A repeated identical state is a no-op (returns false).
-  Result<bool> set(const std::string& instance, CiState state, Ip4 vip);
+  Result<bool> set(const std::string& instance, CiState state, Ip4 vip, std::string reason = "");
   [[nodiscard]] std::vector<CiInstance> all() const;  // sorted by name
   [[nodiscard]] CiState state(const std::string& instance) const;
   void addObserver(Observer obs);

@@ -94,7 +94,7 @@ void HeartbeatService::apply(const std::optional<Transition>& t) {
   if (!t) return;
   FLB_INFO("ha", "{}: {} -> {} (epoch {}): {}", instance_, ciStateName(t->from), ciStateName(t->to), t->epoch,
            t->reason);
-  (void)table_.set(instance_, t->to, Ip4());
+  (void)table_.set(instance_, t->to, Ip4(), "epoch " + std::to_string(t->epoch) + ": " + t->reason);
 }
 
 void HeartbeatService::adminSet(CiState state) {

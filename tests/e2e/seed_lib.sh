@@ -17,7 +17,7 @@ seed_up() {
   "$BIN/vpcsim" up --topology "$FLOATLB_SRC/topologies/seed.json" --prefix "$SEED_PFX" --daemon \
     --state-dir "$WORK/vpcsim-$SEED_PFX" "$@" >"$WORK/vpcsim-up.log" 2>&1 ||
     { cat "$WORK/vpcsim-up.log"; fail "vpcsim up"; exit 1; }
-  on_exit "\"$BIN/vpcsim\" down --prefix \"$SEED_PFX\" >/dev/null 2>&1"
+  on_exit "\"$BIN/vpcsim\" down --prefix \"$SEED_PFX\" --state-dir \"$WORK/vpcsim-$SEED_PFX\" >/dev/null 2>&1"
   # shellcheck disable=SC1091
   source "$WORK/vpcsim-$SEED_PFX/vpcsim.env"
   EIP=$VPCSIM_EIP_LB_EIP
@@ -136,6 +136,6 @@ seed_down() {
   for v in PID_floatlb_lb1 PID_floatlb_lb2; do
     [ -n "${!v:-}" ] && wait_until 10 sh -c "! kill -0 ${!v} 2>/dev/null"
   done
-  "$BIN/vpcsim" down --prefix "$SEED_PFX" >/dev/null 2>&1
+  "$BIN/vpcsim" down --prefix "$SEED_PFX" --state-dir "$WORK/vpcsim-$SEED_PFX" >/dev/null 2>&1
   unset SEED_PFX
 }

@@ -85,3 +85,14 @@ check "lb1 received the connection state from lb2" in_sync_ns "$VPCSIM_NS_LB1"
 failover "$VPCSIM_NS_LB2" "$VPCSIM_NS_LB1" "$VPCSIM_INSTANCE_LB1" "failover back to AZ-a"
 
 check "all 20 sessions survived both failovers" sessions_result "$SESS"
+
+log "shutdown: the BACKUP leaves the cloud resources alone, the last node cleans up"
+stop_lb lb2
+await 10 sh -c "! kill -0 $PID_floatlb_lb2 2>/dev/null"
+check "after the BACKUP stopped, the ENI and subnet are still there" test "$(tagged_enis) $(tagged_subnets)" = "1 1"
+peer_dead() { nsx "$VPCSIM_NS_LB1" curl -s -m 1 http://127.0.0.1:11111/netlox/v1/metrics | grep -q '^floatlb_ha_peer_alive 0'; }
+await 5 peer_dead
+stop_lb lb1
+await 30 sh -c "! kill -0 $PID_floatlb_lb1 2>/dev/null"
+nothing_left() { [ "$(tagged_enis) $(tagged_subnets)" = "0 0" ]; }
+check "the last node deleted the tagged ENI and subnet on shutdown" nothing_left

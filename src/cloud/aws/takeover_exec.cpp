@@ -535,7 +535,7 @@ Status TakeoverExecutor::runStep(const TakeoverStep& s, const TakeoverGoal& goal
 }
 
 Status TakeoverExecutor::execute(const TakeoverPlan& plan, const TakeoverGoal& goal, TakeoverContext& ctx,
-                                 TakeoverTimeline& tl, const KeepGoing& keep_going) {
+                                 TakeoverTimeline& tl, const KeepGoing& keep_going, const AfterStep& after_step) {
   for (const auto& s : plan.steps) {
     if (keep_going && !keep_going())
       return makeError(ErrorCode::kConflict, "takeover aborted (role changed)");
@@ -544,6 +544,7 @@ Status TakeoverExecutor::execute(const TakeoverPlan& plan, const TakeoverGoal& g
       return st.error().message.rfind(stepKindName(s.kind), 0) == 0 ? st.error()
                                                                     : st.error().wrap(stepKindName(s.kind));
     }
+    if (after_step) after_step(s, ctx);
   }
   return okStatus();
 }
@@ -594,7 +595,17 @@ Result<TakeoverResult> TakeoverExecutor::run(const TakeoverGoal& goal, TakeoverT
       restored = true;
       critical_phase_ = false;
     }
-    auto st = execute(todo, goal, ctx, tl, keep_going);
+    // The OS side (wait for the ENI's link, address, routes) starts as soon as the ENI is attached
+    // and runs while the remaining calls (AssociateAddress: ~1 s) are in flight.
+    std::thread os_thread;
+    auto after_step = [&](const TakeoverStep& s, const TakeoverContext& c) {
+      if (s.kind == StepKind::kAttachEni && on_restored && !restored && !os_thread.joinable()) {
+        os_thread = std::thread(on_restored, c);
+      }
+    };
+    auto st = execute(todo, goal, ctx, tl, keep_going, after_step);
+    const bool os_done = os_thread.joinable();
+    if (os_done) os_thread.join();
     if (!st.ok()) {
       tl.error = st.error().message;
       FLB_WARN("cloud", "takeover cycle {}: {}", c, tl.error);
@@ -605,7 +616,7 @@ Result<TakeoverResult> TakeoverExecutor::run(const TakeoverGoal& goal, TakeoverT
     }
     last_failed = false;
     if (critical > 0) {
-      markRestored(tl, ctx, on_restored);
+      markRestored(tl, ctx, os_done ? OnRestored{} : on_restored);
       restored = true;
     }
   }

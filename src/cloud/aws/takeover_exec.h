@@ -90,8 +90,9 @@ class TakeoverExecutor {
 
   // Runs one plan's steps in order; stops at the first error. `ctx` starts as plan.context and
   // collects ids of created resources.
+  using AfterStep = std::function<void(const TakeoverStep&, const TakeoverContext&)>;
   Status execute(const TakeoverPlan& plan, const TakeoverGoal& goal, TakeoverContext& ctx,
-                 TakeoverTimeline& tl, const KeepGoing& keep_going);
+                 TakeoverTimeline& tl, const KeepGoing& keep_going, const AfterStep& after_step = {});
 
   // observe -> plan -> execute until converged (or maxCycles, or keep_going() == false).
   // `on_restored` runs once per run, when the critical steps of a cycle have all succeeded (the

@@ -105,7 +105,9 @@ void CloudHook::configureOs(const aws::TakeoverContext& ctx, const aws::Takeover
   EniOsConfig c{ctx.eniMac, *ip, *goal.cidrBlock, {}};
   for (const auto& v : goal.vips) c.sources.push_back(v.vip);
   auto link = os_->waitForLink(ctx.eniMac, cfg_.linkTimeout);
-  Status st = link.ok() ? os_->configure(*link, c) : Status(link.error());
+  Status st = link.ok() ? okStatus() : Status(link.error());
+  if (st.ok() && link_ready_) st = link_ready_(*link);
+  if (st.ok()) st = os_->configure(*link, c);
   std::lock_guard l(mu_);
   if (!st.ok()) {
     status_.lastError = "OS configuration of " + ctx.eniId + ": " + st.error().message;
@@ -176,7 +178,7 @@ bool CloudHook::runTakeover(uint64_t gen, const std::string& reason) {
   FLB_INFO("cloud",
            "takeover ({}) done: traffic restored after {} ms, converged after {} ms, {} serial EC2 calls "
            "({} mutating) on the critical path",
-           reason, tl.restoredMs.value_or(-1), tl.doneMs.value_or(-1), tl.criticalCalls(),
+           reason, tl.restoredMs.value_or(-1), tl.doneMs.value_or(-1), tl.criticalSerialCalls(),
            tl.criticalMutations());
   return true;
 }

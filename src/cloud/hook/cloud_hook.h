@@ -52,6 +52,10 @@ class CloudHook {
  public:
   using VipSource = std::function<std::vector<aws::VipEip>()>;
   using StepDown = std::function<void(const std::string& reason)>;
+  // Called with the ENI's OS interface as soon as it appears, before it is brought up: the daemon
+  // attaches the datapath there, so no packet reaches the kernel stack unhandled.
+  using LinkReady = std::function<Status(const std::string& ifname)>;
+  void setLinkReady(LinkReady fn) { link_ready_ = std::move(fn); }
 
   // `os` may be null (no OS configuration, e.g. single-AZ mode or tests).
   CloudHook(CloudHookConfig config, aws::Ec2Api& ec2, const Clock& clock, aws::Sleeper& sleeper,
@@ -90,6 +94,7 @@ class CloudHook {
   InterfaceConfigurator* os_;
   VipSource vips_;
   StepDown step_down_;
+  LinkReady link_ready_;
   aws::TakeoverExecutor exec_;
 
   mutable std::mutex mu_;

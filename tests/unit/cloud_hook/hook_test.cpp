@@ -88,11 +88,22 @@ TEST(CloudHook, MasterConvergesAndConfiguresTheInterface) {
   SimWorld w(2s, false);
   HookFixture f(w);
   ASSERT_TRUE(f.hook->prepare().ok());
+  // The datapath is attached to the ENI's interface before the interface is configured (up).
+  std::vector<std::string> ready_seen;
+  size_t configured_when_ready = 99;
+  f.hook->setLinkReady([&](const std::string& ifname) {
+    std::lock_guard l(f.os.mu);
+    ready_seen.push_back(ifname);
+    configured_when_ready = f.os.configured.size();
+    return okStatus();
+  });
   f.hook->onMaster("test");
   ASSERT_TRUE(eventually([&] { return f.hook->status().converged; })) << f.hook->status().lastError;
   EXPECT_EQ(f.hook->status().ifname, "eth1");
   {
     std::lock_guard l(f.os.mu);
+    EXPECT_EQ(ready_seen, std::vector<std::string>{"eth1"});
+    EXPECT_EQ(configured_when_ready, 0u);
     ASSERT_EQ(f.os.configured.size(), 1u);
     EXPECT_NE(f.os.configured[0].find("/24 gw 192.168.248.1 src 192.168.248.254"), std::string::npos)
         << f.os.configured[0];
