@@ -91,6 +91,12 @@ tagged() { # tagged network-interfaces|subnets TAGVALUE JSONKEY -> count
     python3 -c "import json,sys; print(len(json.load(sys.stdin)['$3']))"
 }
 tagged_enis() { tagged network-interfaces loxilb-eni NetworkInterfaces; }
+tagged_eni_on() { # tagged_eni_on INSTANCE: the (only) tagged ENI is attached to INSTANCE
+  aws_ describe-network-interfaces --filters Name=tag:loxiType,Values=loxilb-eni | python3 -c '
+import json,sys
+e=json.load(sys.stdin)["NetworkInterfaces"]
+sys.exit(0 if len(e)==1 and e[0].get("Attachment",{}).get("InstanceId")==sys.argv[1] else 1)' "$1"
+}
 tagged_subnets() { tagged subnets loxilb-subnet Subnets; }
 masters() { local n c=0; for n in "$VPCSIM_NS_LB1" "$VPCSIM_NS_LB2"; do is_state "$n" MASTER && c=$((c + 1)); done; echo $c; }
 timeline_of() { nsx "$1" curl -s -m 2 http://127.0.0.1:11111/netlox/v1/config/cloud/timeline; }

@@ -65,6 +65,9 @@ failover() { # failover FROM_NS TO_NS TO_INSTANCE LABEL
   check "$label: new connections through the EIP succeed" reach
   check "$label: exactly one floatlb ENI left" test "$(tagged_enis)" = 1
   check "$label: exactly one floatlb subnet left" test "$(tagged_subnets)" = 1
+  floatctl_says_master() { nsx "$to" "$BIN/floatctl" get ha | grep -q '| *llb-inst0 *| *MASTER *|'; }
+  check "$label: floatctl get ha on the survivor reports MASTER" floatctl_says_master
+  check "$label: awscli shows the tagged ENI attached to the survivor ($inst)" tagged_eni_on "$inst"
   nsx "$to" "$BIN/floatctl" get ha
   if [ -n "${FLB_DEMO:-}" ]; then
     log "$label: what awscli sees"
