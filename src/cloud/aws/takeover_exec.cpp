@@ -296,22 +296,27 @@ Status TakeoverExecutor::retryConflicts(const std::function<AwsStatus()>& call) 
   return makeError(ErrorCode::kTimeout, "conflict retries exhausted");
 }
 
+Result<std::optional<NetworkInterface>> TakeoverExecutor::pollEni(const std::string& eni, const char* waiting_for,
+                                                                 TakeoverTimeline& tl) {
+  auto r = timed(
+      tl, "DescribeNetworkInterfaces", eni,
+      [&] { return ec2_.describeNetworkInterfaces({{"network-interface-id", {eni}}}); }, true);
+  if (!r.ok() && !r.error().isNotFound()) {
+    return r.error().toError().wrap("waiting for " + eni + " to " + waiting_for);
+  }
+  if (!r.ok() || r->empty()) return std::optional<NetworkInterface>{};  // gone
+  return std::optional<NetworkInterface>(r->front());
+}
+
 Status TakeoverExecutor::waitEniDetached(const std::string& eni, TakeoverTimeline& tl) {
   const TimePoint deadline = clock_.now() + opts_.stepTimeout;
   Duration wait = opts_.pollInitial;
   sleeper_.sleepFor(wait);  // a detach never completes within the call that started it
   wait = nextPoll(wait);
   for (int poll = 0; poll < 1000; ++poll) {
-    auto r = timed(
-        tl, "DescribeNetworkInterfaces", eni,
-        [&] {
-          return ec2_.describeNetworkInterfaces({{"network-interface-id", {eni}}});
-        },
-        true);
-    if (!r.ok() && !r.error().isNotFound())
-      return r.error().toError().wrap("waiting for " + eni + " to detach");
-    if (!r.ok() || r->empty()) return okStatus();  // already deleted
-    const NetworkInterface& e = r->front();
+    FLB_ASSIGN_OR_RETURN(auto found, pollEni(eni, "detach", tl));
+    if (!found) return okStatus();  // already deleted
+    const NetworkInterface& e = *found;
     if (!e.attachment || e.status == "available") return okStatus();
     if (e.attachment->status != "detaching") {
       return makeError(ErrorCode::kConflict, eni + " was attached again (to " + e.attachment->instanceId +
@@ -333,16 +338,9 @@ Status TakeoverExecutor::waitEniAttached(const std::string& eni, const TakeoverG
   const TimePoint deadline = clock_.now() + opts_.stepTimeout;
   Duration wait = opts_.pollInitial;
   for (int poll = 0; poll < 1000; ++poll) {
-    auto r = timed(
-        tl, "DescribeNetworkInterfaces", eni,
-        [&] {
-          return ec2_.describeNetworkInterfaces({{"network-interface-id", {eni}}});
-        },
-        true);
-    if (!r.ok() && !r.error().isNotFound())
-      return r.error().toError().wrap("waiting for " + eni + " to attach");
-    if (r.ok() && !r->empty()) {
-      const NetworkInterface& e = r->front();
+    FLB_ASSIGN_OR_RETURN(auto found, pollEni(eni, "attach", tl));
+    if (found) {
+      const NetworkInterface& e = *found;
       if (e.attachment && e.attachment->instanceId != goal.instanceId) {
         return makeError(ErrorCode::kConflict,
                          eni + " is attached to " + e.attachment->instanceId + ", not to me");

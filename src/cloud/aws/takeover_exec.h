@@ -115,6 +115,9 @@ class TakeoverExecutor {
   auto timed(TakeoverTimeline& tl, const char* action, const std::string& target, F&& call, bool poll = false,
              bool concurrent = false) -> decltype(call());
   Status runStep(const TakeoverStep& s, const TakeoverGoal& goal, TakeoverContext& ctx, TakeoverTimeline& tl);
+  // One waiter poll (DescribeNetworkInterfaces by id): the ENI, or nullopt when it is gone.
+  Result<std::optional<NetworkInterface>> pollEni(const std::string& eni, const char* waiting_for,
+                                                  TakeoverTimeline& tl);
   Status waitEniDetached(const std::string& eni, TakeoverTimeline& tl);
   Status waitEniAttached(const std::string& eni, const TakeoverGoal& goal, TakeoverContext& ctx,
                          TakeoverTimeline& tl);
