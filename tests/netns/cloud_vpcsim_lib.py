@@ -4,10 +4,9 @@ on the host with the simulator's static keys, and parse its output."""
 import os
 import subprocess
 import sys
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sim_lib import BUILD  # noqa: E402
+from sim_lib import BUILD, run_with_sim  # noqa: E402,F401  (run_with_sim re-exported)
 
 FLB_EC2 = os.path.join(BUILD, "bin", "flb-ec2")
 
@@ -87,17 +86,3 @@ def parse_steps(out):
         if parts:
             steps.append((parts[0], parts[1] if len(parts) > 1 else ""))
     return steps
-
-
-def run_with_sim(sim, body):
-    """Runs body(); prints PASS/FAIL (with the vpcsim log path); always tears the simulator down."""
-    try:
-        body()
-    except Exception:
-        traceback.print_exc()
-        print(f"FAIL (vpcsim log: {sim.state_dir}.log)")
-        return 1
-    finally:
-        sim.down()
-    print("PASS")
-    return 0

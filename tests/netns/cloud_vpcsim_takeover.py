@@ -9,15 +9,13 @@ EIP reaches instance 2. Asserts the end state with the client library and nothin
 exits 77 otherwise."""
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cloud_vpcsim_lib import (flb_host, flb_in_instance, ok, parse_imds, parse_steps,  # noqa: E402
-                              require_flb_ec2, run_with_sim, stats)
-from sim_lib import Sim, require_root, wait_for  # noqa: E402
+                              require_flb_ec2, stats)
+from sim_lib import Sim, require_root, run_with_servers, wait_for  # noqa: E402
 from sim_traffic import fetch, start_web  # noqa: E402  (web server in a namespace, curl from inet)
 
 # The seed's VIP block (TESTBED.md address plan); inside the VPC's primary 192.168.0.0/16.
@@ -160,22 +158,7 @@ def run(sim, tmp, procs):
 def main():
     require_root()
     require_flb_ec2()
-    sim = Sim()
-
-    def body():
-        procs = []
-        with tempfile.TemporaryDirectory() as tmp:
-            try:
-                run(sim, tmp, procs)
-            finally:
-                for p in procs:  # only the servers this test started, by PID
-                    p.terminate()
-                    try:
-                        p.wait(timeout=5)
-                    except subprocess.TimeoutExpired:
-                        p.kill()
-
-    return run_with_sim(sim, body)
+    return run_with_servers(Sim(), run)
 
 
 if __name__ == "__main__":

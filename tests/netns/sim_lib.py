@@ -4,7 +4,9 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
+import traceback
 import urllib.request
 
 BUILD = os.environ.get("FLOATLB_BUILD", os.path.join(os.path.dirname(__file__), "../../build"))
@@ -88,3 +90,35 @@ def wait_for(what, fn, timeout=20.0, interval=0.2):
             return last
         time.sleep(interval)
     raise AssertionError(f"timed out waiting for {what} (last={last!r})")
+
+
+def run_with_sim(sim, body):
+    """Runs body(); prints PASS/FAIL (with the vpcsim log path); always tears the simulator down."""
+    try:
+        body()
+    except Exception:
+        traceback.print_exc()
+        print(f"FAIL (vpcsim log: {sim.state_dir}.log)")
+        return 1
+    finally:
+        sim.down()
+    print("PASS")
+    return 0
+
+
+def run_with_servers(sim, run):
+    """run(sim, tmpdir, procs) inside run_with_sim; the processes it appends to procs (servers it
+    started) are stopped afterwards, by PID, whatever happened."""
+    def body():
+        procs = []
+        with tempfile.TemporaryDirectory() as tmp:
+            try:
+                run(sim, tmp, procs)
+            finally:
+                for p in procs:
+                    p.terminate()
+                    try:
+                        p.wait(timeout=5)
+                    except subprocess.TimeoutExpired:
+                        p.kill()
+    return run_with_sim(sim, body)

@@ -5,11 +5,9 @@ sequence, done by hand) and the same EIP reaches instance 2. Root; exits 77 othe
 import os
 import subprocess
 import sys
-import tempfile
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sim_lib import Sim, require_root, wait_for  # noqa: E402
+from sim_lib import Sim, require_root, run_with_servers, wait_for  # noqa: E402
 
 VIP, BLOCK, PORT = "192.168.248.254", "192.168.248.0/24", 8080
 
@@ -88,27 +86,7 @@ def run(sim, tmp, procs):
 
 def main():
     require_root()
-    sim = Sim()
-    procs = []
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            try:
-                run(sim, tmp, procs)
-            finally:
-                for p in procs:  # only the servers this test started, by PID
-                    p.terminate()
-                    try:
-                        p.wait(timeout=5)
-                    except subprocess.TimeoutExpired:
-                        p.kill()
-    except Exception:
-        traceback.print_exc()
-        print(f"FAIL (vpcsim log: {sim.state_dir}.log)")
-        return 1
-    finally:
-        sim.down()
-    print("PASS")
-    return 0
+    return run_with_servers(Sim(), run)
 
 
 if __name__ == "__main__":
