@@ -4,8 +4,12 @@
 # two floatlb instances with --cloud=aws --cloudcidrblock, the fullnat service EIP:55002 on both,
 # helpers to read roles, the EIP owner and the tagged ENIs/subnets, and a link-level failover.
 # Needs tests/netns/lib.sh sourced and netns_init called first.
+# Overridable before sourcing (tests/e2e/single_az.sh): the topology, the private VIP and the
+# cloud flags of the floatlb instances.
+SEED_TOPOLOGY=${SEED_TOPOLOGY:-seed.json}
 SEED_CIDR=192.168.248.0/24
-SEED_PVIP=192.168.248.254
+SEED_PVIP=${SEED_PVIP:-192.168.248.254}
+SEED_CLOUD_FLAGS=${SEED_CLOUD_FLAGS---cloudcidrblock=$SEED_CIDR}  # empty: single-AZ mode
 SEED_PORT=55002
 SEED_NODEPORT=30080
 
@@ -14,7 +18,7 @@ SEED_NODEPORT=30080
 # SEED_PFX (optional, set before): vpcsim's prefix, for several seed worlds one after another.
 seed_up() {
   SEED_PFX="${SEED_PFX:-${FLB_PFX}x}"   # vpcsim's own prefix (namespaces <prefix>vpc, <prefix>lb1, ...)
-  "$BIN/vpcsim" up --topology "$FLOATLB_SRC/topologies/seed.json" --prefix "$SEED_PFX" --daemon \
+  "$BIN/vpcsim" up --topology "$FLOATLB_SRC/topologies/$SEED_TOPOLOGY" --prefix "$SEED_PFX" --daemon \
     --state-dir "$WORK/vpcsim-$SEED_PFX" "$@" >"$WORK/vpcsim-up.log" 2>&1 ||
     { cat "$WORK/vpcsim-up.log"; fail "vpcsim up"; exit 1; }
   on_exit "\"$BIN/vpcsim\" down --prefix \"$SEED_PFX\" --state-dir \"$WORK/vpcsim-$SEED_PFX\" >/dev/null 2>&1"
@@ -43,7 +47,7 @@ start_lb() {
   mkdir -p "$WORK/$tag-config"
   bg "floatlb_$name" "$WORK/floatlb-$tag.log" ip netns exec "$nsn" env AWS_REGION="$VPCSIM_REGION" \
     AWS_ENDPOINT_URL_EC2="$VPCSIM_VPC_ENDPOINT" AWS_EC2_METADATA_SERVICE_ENDPOINT="$VPCSIM_VPC_ENDPOINT" \
-    "$BIN/floatlb" --cloud=aws --cloudcidrblock=$SEED_CIDR --cluster="$peer" --self="$self" --ka="$peer:$own" \
+    "$BIN/floatlb" --cloud=aws $SEED_CLOUD_FLAGS --cluster="$peer" --self="$self" --ka="$peer:$own" \
     --config-path="$WORK/$tag-config" --bpf-pin-dir="$WORK/bpffs/$tag" --detach-on-exit
   await 15 nsx "$nsn" curl -sf -m 1 http://127.0.0.1:11111/netlox/v1
 }

@@ -185,67 +185,64 @@ Result<TakeoverObservation> TakeoverExecutor::observe(const TakeoverGoal& goal, 
   for (const auto& v : goal.vips) {
     if (!v.eip.empty() && std::find(eips.begin(), eips.end(), v.eip) == eips.end()) eips.push_back(v.eip);
   }
+  // Independent reads are issued together (one round trip on the critical path): multi-AZ reads
+  // the tagged ENIs, the tagged subnets and the EIPs at once; single-AZ reads my ENIs and the EIPs
+  // at once, then the subnets of those ENIs. Every thread is joined before any result is checked.
+  std::optional<AwsResult<std::vector<NetworkInterface>>> enis;
+  std::optional<AwsResult<std::vector<Subnet>>> subnets;
+  std::optional<AwsResult<std::vector<Address>>> addrs;
+  auto read_subnets = [&](bool concurrent) {
+    subnets = timed(
+        tl, "DescribeSubnets", goal.tags.subnet(),
+        [&] { return ec2_.describeSubnets({{tag, {goal.tags.subnet()}}}); }, false, concurrent);
+  };
+  auto read_addresses = [&](bool concurrent) {
+    if (eips.empty()) return;
+    addrs = timed(
+        tl, "DescribeAddresses", eips.front(), [&] { return ec2_.describeAddresses({}, eips); }, false,
+        concurrent);
+  };
+  std::thread t_subnets;
+  std::thread t_addrs;
+  if (opts_.parallelReads) {
+    if (goal.cidrBlock) t_subnets = std::thread(read_subnets, true);
+    t_addrs = std::thread(read_addresses, true);
+  }
   if (goal.cidrBlock) {
-    // Three independent reads: issued together, they cost one round trip on the critical path.
-    std::optional<AwsResult<std::vector<Subnet>>> subnets;
-    std::optional<AwsResult<std::vector<Address>>> addrs;
-    auto read_subnets = [&](bool concurrent) {
-      subnets = timed(
-          tl, "DescribeSubnets", goal.tags.subnet(),
-          [&] { return ec2_.describeSubnets({{tag, {goal.tags.subnet()}}}); }, false, concurrent);
-    };
-    auto read_addresses = [&](bool concurrent) {
-      if (eips.empty()) return;
-      addrs = timed(
-          tl, "DescribeAddresses", eips.front(), [&] { return ec2_.describeAddresses({}, eips); }, false,
-          concurrent);
-    };
-    std::thread t1;
-    std::thread t2;
-    if (opts_.parallelReads) {
-      t1 = std::thread(read_subnets, true);
-      t2 = std::thread(read_addresses, true);
-    }
-    auto enis = timed(tl, "DescribeNetworkInterfaces", goal.tags.eni(), [&] {
-      return ec2_.describeNetworkInterfaces({{tag, {goal.tags.eni()}}});
-    });
-    if (opts_.parallelReads) {
-      t1.join();
-      t2.join();
-    } else {
-      read_subnets(false);
-      read_addresses(false);
-    }
-    if (!enis.ok()) return enis.error().toError();
-    obs.enis = std::move(enis).value();
-    if (!subnets->ok()) return subnets->error().toError();
-    obs.subnets = std::move(*subnets).value();
-    if (addrs) {
-      if (!addrs->ok()) return addrs->error().toError();
-      obs.addresses = std::move(*addrs).value();
-    }
+    enis = timed(tl, "DescribeNetworkInterfaces", goal.tags.eni(),
+                 [&] { return ec2_.describeNetworkInterfaces({{tag, {goal.tags.eni()}}}); });
   } else {
-    auto enis = timed(tl, "DescribeNetworkInterfaces", goal.instanceId, [&] {
+    enis = timed(tl, "DescribeNetworkInterfaces", goal.instanceId, [&] {
       return ec2_.describeNetworkInterfaces({{"attachment.instance-id", {goal.instanceId}}});
     });
-    if (!enis.ok()) return enis.error().toError();
-    obs.enis = std::move(enis).value();
+  }
+  if (opts_.parallelReads) {
+    if (t_subnets.joinable()) t_subnets.join();
+    t_addrs.join();
+  } else {
+    if (goal.cidrBlock) read_subnets(false);
+    read_addresses(false);
+  }
+  if (!enis->ok()) return enis->error().toError();
+  obs.enis = std::move(*enis).value();
+  if (addrs) {
+    if (!addrs->ok()) return addrs->error().toError();
+    obs.addresses = std::move(*addrs).value();
+  }
+  if (goal.cidrBlock) {
+    if (!subnets->ok()) return subnets->error().toError();
+    obs.subnets = std::move(*subnets).value();
+  } else {
     std::vector<std::string> ids;
     for (const auto& e : obs.enis) {
       if (std::find(ids.begin(), ids.end(), e.subnetId) == ids.end()) ids.push_back(e.subnetId);
     }
     if (!ids.empty()) {
-      auto subnets = timed(tl, "DescribeSubnets", ids.front(), [&] {
+      auto mine = timed(tl, "DescribeSubnets", ids.front(), [&] {
         return ec2_.describeSubnets({{"subnet-id", ids}});
       });
-      if (!subnets.ok()) return subnets.error().toError();
-      obs.subnets = std::move(subnets).value();
-    }
-    if (!eips.empty()) {
-      auto addrs =
-          timed(tl, "DescribeAddresses", eips.front(), [&] { return ec2_.describeAddresses({}, eips); });
-      if (!addrs.ok()) return addrs.error().toError();
-      obs.addresses = std::move(addrs).value();
+      if (!mine.ok()) return mine.error().toError();
+      obs.subnets = std::move(mine).value();
     }
     return obs;
   }
