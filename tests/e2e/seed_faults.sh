@@ -10,14 +10,7 @@
 # tagged ENI and subnet (nothing leaked), and at the end every session still alive.
 source "$(dirname "$0")/../netns/lib.sh"
 source "$(dirname "$0")/seed_lib.sh"
-netns_init seedf
-command -v python3 >/dev/null || skip "python3 missing"
-command -v aws >/dev/null || skip "awscli missing"
-
-seed_up
-start_pair
-program_rule
-await 10 is_state "$VPCSIM_NS_LB1" MASTER
+seed_start seedf
 await 60 eip_on "$VPCSIM_INSTANCE_LB1"
 await 30 reach
 world_up() { is_state "$VPCSIM_NS_LB1" MASTER && eip_on "$VPCSIM_INSTANCE_LB1" && reach; }
@@ -25,7 +18,6 @@ check "seed world up: lb1 MASTER, EIP on lb1's ENI, EIP:$SEED_PORT reachable" wo
 SESS="$WORK/sessions.json"
 hold_sessions 20 "$SESS"
 check "20 long-lived sessions open" test -f "$SESS.ready"
-replicas_on() { [ "$(nsx "$1" "$BIN/floatctl" get ct | grep -c est)" -ge 40 ]; }
 await 5 replicas_on "$VPCSIM_NS_LB2"
 
 one_of_each() { [ "$(tagged_enis)" = 1 ] && [ "$(tagged_subnets)" = 1 ]; }

@@ -149,3 +149,18 @@ seed_down() {
   "$BIN/vpcsim" down --prefix "$SEED_PFX" --state-dir "$WORK/vpcsim-$SEED_PFX" >/dev/null 2>&1
   unset SEED_PFX
 }
+
+# seed_start NAME [vpcsim flags...]: the common opening of every seed test: prerequisites, the
+# world, both instances, the rule on both, and lb1 (the lower --self) elected MASTER.
+seed_start() {
+  netns_init "$1"
+  shift
+  command -v python3 >/dev/null || skip "python3 missing"
+  command -v aws >/dev/null || skip "awscli missing"
+  seed_up "$@"
+  start_pair
+  program_rule
+  await 10 is_state "$VPCSIM_NS_LB1" MASTER
+}
+# replicas_on NS [N]: NS holds at least N (default 40) established conntrack entries.
+replicas_on() { [ "$(nsx "$1" "$BIN/floatctl" get ct | grep -c est)" -ge "${2:-40}" ]; }

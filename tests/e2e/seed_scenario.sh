@@ -7,15 +7,8 @@
 # FLB_DEMO=1 (scripts/demo.sh) prints the tables and the full takeover timelines on the way.
 source "$(dirname "$0")/../netns/lib.sh"
 source "$(dirname "$0")/seed_lib.sh"
-netns_init seed
-command -v python3 >/dev/null || skip "python3 missing"
-command -v aws >/dev/null || skip "awscli missing"
-
-log "starting vpcsim (seed topology, default latency model)"
-seed_up
-start_pair
-program_rule
-await 10 is_state "$VPCSIM_NS_LB1" MASTER
+log "starting vpcsim (seed topology, default latency model) and two floatlb instances"
+seed_start seed
 check "lb1 (AZ-a) is MASTER, lb2 (AZ-b) BACKUP" \
   sh -c "[ \"$(state_of "$VPCSIM_NS_LB1")\" = MASTER ] && [ \"$(state_of "$VPCSIM_NS_LB2")\" = BACKUP ]"
 await 60 reach
@@ -46,9 +39,8 @@ fi
 SESS="$WORK/sessions.json"
 hold_sessions 20 "$SESS"
 check "20 long-lived sessions open through the EIP" test -f "$SESS.ready"
-ct_replicas() { [ "$(nsx "$VPCSIM_NS_LB2" "$BIN/floatctl" get ct | grep -c est)" -ge 40 ]; }
-await 5 ct_replicas
-check "the backup in AZ-b holds the 40 conntrack replicas" ct_replicas
+await 5 replicas_on "$VPCSIM_NS_LB2"
+check "the backup in AZ-b holds the 40 conntrack replicas" replicas_on "$VPCSIM_NS_LB2"
 
 failover() { # failover FROM_NS TO_NS TO_INSTANCE LABEL
   local from=$1 to=$2 inst=$3 label=$4

@@ -8,14 +8,7 @@ SEED_PVIP=192.168.218.200
 SEED_CLOUD_FLAGS=""
 source "$(dirname "$0")/../netns/lib.sh"
 source "$(dirname "$0")/seed_lib.sh"
-netns_init saz
-command -v python3 >/dev/null || skip "python3 missing"
-command -v aws >/dev/null || skip "awscli missing"
-
-seed_up
-start_pair
-program_rule
-await 10 is_state "$VPCSIM_NS_LB1" MASTER
+seed_start saz
 await 30 eip_on "$VPCSIM_INSTANCE_LB1"
 check "lb1 MASTER holds the secondary VIP $SEED_PVIP and the EIP ($(eip_owner))" eip_on "$VPCSIM_INSTANCE_LB1"
 await 30 reach
@@ -23,9 +16,8 @@ check "internet client reaches EIP:$SEED_PORT through lb1" reach
 SESS="$WORK/sessions.json"
 hold_sessions 20 "$SESS"
 check "20 long-lived sessions open" test -f "$SESS.ready"
-replicas() { [ "$(nsx "$VPCSIM_NS_LB2" "$BIN/floatctl" get ct | grep -c est)" -ge 40 ]; }
-await 5 replicas
-check "lb2 holds the 40 conntrack replicas" replicas
+await 5 replicas_on "$VPCSIM_NS_LB2"
+check "lb2 holds the 40 conntrack replicas" replicas_on "$VPCSIM_NS_LB2"
 
 t0=$(date +%s%3N)
 instance_links "$VPCSIM_NS_LB1" down
