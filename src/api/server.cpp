@@ -13,16 +13,22 @@ namespace floatlb::api {
 
 int httpStatusFor(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kInvalidArgument: return 400;
-    case ErrorCode::kNotFound: return 404;
+    case ErrorCode::kInvalidArgument:
+      return 400;
+    case ErrorCode::kNotFound:
+      return 404;
     case ErrorCode::kAlreadyExists:
-    case ErrorCode::kConflict: return 409;
+    case ErrorCode::kConflict:
+      return 409;
     case ErrorCode::kResourceExhausted:
-    case ErrorCode::kPermissionDenied: return 403;
+    case ErrorCode::kPermissionDenied:
+      return 403;
     case ErrorCode::kUnavailable:
-    case ErrorCode::kTimeout: return 503;
+    case ErrorCode::kTimeout:
+      return 503;
     case ErrorCode::kIo:
-    case ErrorCode::kInternal: return 500;
+    case ErrorCode::kInternal:
+      return 500;
   }
   return 500;
 }
@@ -53,12 +59,15 @@ Result<uint32_t> queryU32(const httplib::Request& req, const char* name) {
   if (!req.has_param(name)) return uint32_t{0};
   auto v = req.get_param_value(name);
   uint64_t x = 0;
-  if (v.empty() || v.size() > 10) return makeError(ErrorCode::kInvalidArgument, std::string("query ") + name + " must be a number");
+  if (v.empty() || v.size() > 10)
+    return makeError(ErrorCode::kInvalidArgument, std::string("query ") + name + " must be a number");
   for (char c : v) {
-    if (c < '0' || c > '9') return makeError(ErrorCode::kInvalidArgument, std::string("query ") + name + " must be a number");
+    if (c < '0' || c > '9')
+      return makeError(ErrorCode::kInvalidArgument, std::string("query ") + name + " must be a number");
     x = x * 10 + static_cast<uint64_t>(c - '0');
   }
-  if (x > UINT32_MAX) return makeError(ErrorCode::kInvalidArgument, std::string("query ") + name + " is out of range");
+  if (x > UINT32_MAX)
+    return makeError(ErrorCode::kInvalidArgument, std::string("query ") + name + " is out of range");
   return static_cast<uint32_t>(x);
 }
 
@@ -97,7 +106,8 @@ struct ApiServer::Impl {
       CtRow row{e, "-", 0};
       if (auto it = by_id.find(e.value.rule_id); it != by_id.end()) {
         if (!it->second.first.empty()) row.service_name = it->second.first;
-        if (auto w = it->second.second.find(e.value.ep_idx); w != it->second.second.end()) row.weight = w->second;
+        if (auto w = it->second.second.find(e.value.ep_idx); w != it->second.second.end())
+          row.weight = w->second;
       }
       rows.push_back(row);
     }
@@ -113,8 +123,8 @@ struct ApiServer::Impl {
       out << "# HELP floatlb_datapath_packets_total Datapath verdicts by reason.\n"
              "# TYPE floatlb_datapath_packets_total counter\n";
       for (int i = 0; i < FLB_STAT_MAX; ++i) {
-        out << "floatlb_datapath_packets_total{reason=\"" << dataplane::statName(static_cast<flb_stat>(i)) << "\"} "
-            << (*stats)[static_cast<size_t>(i)] << "\n";
+        out << "floatlb_datapath_packets_total{reason=\"" << dataplane::statName(static_cast<flb_stat>(i))
+            << "\"} " << (*stats)[static_cast<size_t>(i)] << "\n";
       }
     }
     out << "# HELP floatlb_endpoint_packets_total Packets forwarded to an endpoint.\n"
@@ -125,18 +135,21 @@ struct ApiServer::Impl {
            "# TYPE floatlb_endpoint_up gauge\n";
     for (const auto& r : rules) {
       for (const auto& e : r.endpoints) {
-        std::string labels = "{service=\"" + promEscape(r.spec.key.str()) + "\",name=\"" + promEscape(r.spec.name) +
-                             "\",endpoint=\"" + e.ep.ip.str() + ":" + std::to_string(e.ep.target_port) + "\"}";
+        std::string labels = "{service=\"" + promEscape(r.spec.key.str()) + "\",name=\"" +
+                             promEscape(r.spec.name) + "\",endpoint=\"" + e.ep.ip.str() + ":" +
+                             std::to_string(e.ep.target_port) + "\"}";
         out << "floatlb_endpoint_packets_total" << labels << " " << e.packets << "\n";
         out << "floatlb_endpoint_bytes_total" << labels << " " << e.bytes << "\n";
         out << "floatlb_endpoint_up" << labels << " " << (e.healthy ? 1 : 0) << "\n";
       }
     }
-    out << "# HELP floatlb_ha_state 1 for the current HA state of an instance.\n# TYPE floatlb_ha_state gauge\n";
+    out << "# HELP floatlb_ha_state 1 for the current HA state of an instance.\n# TYPE floatlb_ha_state "
+           "gauge\n";
     for (const auto& ci : deps.cistate->all()) {
-      out << "floatlb_ha_state{instance=\"" << promEscape(ci.name) << "\",state=\"" << ha::ciStateName(ci.state)
-          << "\"} 1\n";
-      out << "floatlb_ha_transitions_total{instance=\"" << promEscape(ci.name) << "\"} " << ci.transitions << "\n";
+      out << "floatlb_ha_state{instance=\"" << promEscape(ci.name) << "\",state=\""
+          << ha::ciStateName(ci.state) << "\"} 1\n";
+      out << "floatlb_ha_transitions_total{instance=\"" << promEscape(ci.name) << "\"} " << ci.transitions
+          << "\n";
     }
     if (deps.metrics_text) out << deps.metrics_text();
     return out.str();
@@ -147,7 +160,8 @@ struct ApiServer::Impl {
     srv.Get(base, [](const httplib::Request&, httplib::Response& res) { sendStatus(res, okStatus()); });
     srv.Get(base + "/", [](const httplib::Request&, httplib::Response& res) { sendStatus(res, okStatus()); });
     srv.Get(base + "/version", [this](const httplib::Request&, httplib::Response& res) {
-      res.set_content("{\"version\":\"" + deps.version + "\",\"buildInfo\":\"" + deps.build_info + "\"}", kJson);
+      res.set_content("{\"version\":\"" + deps.version + "\",\"buildInfo\":\"" + deps.build_info + "\"}",
+                      kJson);
     });
 
     srv.Post(base + "/config/loadbalancer", [this](const httplib::Request& req, httplib::Response& res) {
@@ -161,14 +175,14 @@ struct ApiServer::Impl {
     srv.Delete(base + "/config/loadbalancer/all", [this](const httplib::Request&, httplib::Response& res) {
       sendStatus(res, deps.rules->removeAll());
     });
-    srv.Delete(base + R"(/config/loadbalancer/externalipaddress/([^/]+)/port/([^/]+)/protocol/([^/]+))",
+    srv.Delete(
+        base + R"(/config/loadbalancer/externalipaddress/([^/]+)/port/([^/]+)/protocol/([^/]+))",
+        [this](const httplib::Request& req, httplib::Response& res) { sendStatus(res, deleteByKey(req)); });
+    srv.Delete(base + R"(/config/loadbalancer/name/([^/]+))",
                [this](const httplib::Request& req, httplib::Response& res) {
-                 sendStatus(res, deleteByKey(req));
+                 auto n = deps.rules->removeByName(req.matches[1]);
+                 sendStatus(res, n.ok() ? okStatus() : Status(n.error()));
                });
-    srv.Delete(base + R"(/config/loadbalancer/name/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
-      auto n = deps.rules->removeByName(req.matches[1]);
-      sendStatus(res, n.ok() ? okStatus() : Status(n.error()));
-    });
 
     srv.Get(base + "/config/conntrack/all",
             [this](const httplib::Request&, httplib::Response& res) { sendBody(res, conntrackJson()); });
@@ -189,24 +203,29 @@ struct ApiServer::Impl {
     });
 
     srv.Get(base + "/config/ha/peers", [this](const httplib::Request&, httplib::Response& res) {
-      if (!deps.ha_peers_json) return sendError(res, makeError(ErrorCode::kNotFound, "HA is not configured (--cluster/--ka)"));
+      if (!deps.ha_peers_json)
+        return sendError(res, makeError(ErrorCode::kNotFound, "HA is not configured (--cluster/--ka)"));
       sendBody(res, deps.ha_peers_json());
     });
     srv.Get(base + "/config/cloud/timeline", [this](const httplib::Request&, httplib::Response& res) {
-      if (!deps.cloud_timeline_json) return sendError(res, makeError(ErrorCode::kNotFound, "no cloud hook (--cloud=aws)"));
+      if (!deps.cloud_timeline_json)
+        return sendError(res, makeError(ErrorCode::kNotFound, "no cloud hook (--cloud=aws)"));
       sendBody(res, deps.cloud_timeline_json());
     });
     srv.Get(base + "/config/endpoint/all", [this](const httplib::Request&, httplib::Response& res) {
       sendBody(res, encodeEndpoints(deps.health ? deps.health->rows() : std::vector<EndpointRow>{}));
     });
     srv.Post(base + "/config/endpoint", [this](const httplib::Request& req, httplib::Response& res) {
-      if (!deps.health) return sendError(res, makeError(ErrorCode::kUnavailable, "endpoint probing is not running"));
+      if (!deps.health)
+        return sendError(res, makeError(ErrorCode::kUnavailable, "endpoint probing is not running"));
       auto cfg = parseEndpointEntry(req.body);
       if (!cfg) return sendError(res, cfg.error());
       sendStatus(res, deps.health->addManual(*cfg));
     });
-    srv.Delete(base + R"(/config/endpoint/epipaddress/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
-      if (!deps.health) return sendError(res, makeError(ErrorCode::kUnavailable, "endpoint probing is not running"));
+    srv.Delete(base + R"(/config/endpoint/epipaddress/([^/]+))", [this](const httplib::Request& req,
+                                                                        httplib::Response& res) {
+      if (!deps.health)
+        return sendError(res, makeError(ErrorCode::kUnavailable, "endpoint probing is not running"));
       auto ip = Ip4::parse(req.matches[1].str());
       if (!ip) return sendError(res, ip.error());
       auto port = queryU32(req, "probe_port");
@@ -252,7 +271,8 @@ ApiServer::ApiServer(ApiDeps deps) : impl_(std::make_unique<Impl>()) {
 ApiServer::~ApiServer() { stop(); }
 
 Status ApiServer::start(const std::string& host, uint16_t port) {
-  int bound = port == 0 ? impl_->srv.bind_to_any_port(host) : (impl_->srv.bind_to_port(host, port) ? port : -1);
+  int bound =
+      port == 0 ? impl_->srv.bind_to_any_port(host) : (impl_->srv.bind_to_port(host, port) ? port : -1);
   if (bound <= 0) {
     return makeError(ErrorCode::kUnavailable, "cannot listen on " + host + ":" + std::to_string(port) +
                                                   " (address in use or not available)");

@@ -29,10 +29,10 @@ struct ApiDeps {
   lb::RuleManager* rules = nullptr;
   dataplane::Datapath* datapath = nullptr;
   ha::CiStateTable* cistate = nullptr;
-  EndpointHealthApi* health = nullptr;            // optional
-  std::function<std::string()> metrics_text;     // optional extra Prometheus lines
-  std::function<std::string()> bfd_json;          // optional; absent => 500 "bfd session not running"
-  std::function<std::string()> ha_peers_json;     // optional; GET /config/ha/peers (floatlb)
+  EndpointHealthApi* health = nullptr;               // optional
+  std::function<std::string()> metrics_text;         // optional extra Prometheus lines
+  std::function<std::string()> bfd_json;             // optional; absent => 500 "bfd session not running"
+  std::function<std::string()> ha_peers_json;        // optional; GET /config/ha/peers (floatlb)
   std::function<std::string()> cloud_timeline_json;  // optional; GET /config/cloud/timeline (floatlb)
   // optional: how POST /config/cistate is carried out (with --ka the heartbeat machine decides);
   // absent => the state is stored directly.

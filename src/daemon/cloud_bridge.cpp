@@ -92,7 +92,9 @@ class AwsCloudBridge final : public CloudBridge {
   }
 
   void setStepDown(std::function<void(const std::string&)> fn) override { step_down_ = std::move(fn); }
-  void setLinkReady(std::function<Status(const std::string&)> fn) override { hook_->setLinkReady(std::move(fn)); }
+  void setLinkReady(std::function<Status(const std::string&)> fn) override {
+    hook_->setLinkReady(std::move(fn));
+  }
 
   void stop(bool last_node) override {
     if (!hook_) return;

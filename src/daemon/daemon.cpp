@@ -2,20 +2,19 @@
 
 #include <net/if.h>
 #include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <regex>
-#include <fstream>
 #include <set>
 #include <sstream>
 #include <thread>
-
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "api/server.h"
 #include "common/clock.h"
@@ -23,11 +22,11 @@
 #include "daemon/cloud_bridge.h"
 #include "daemon/health_bridge.h"
 #include "daemon/system_adapters.h"
+#include "dataplane/libbpf_datapath.h"
+#include "ha/ci_state.h"
 #include "ha/heartbeat_service.h"
 #include "ha/sync_service.h"
 #include "ha/vip.h"
-#include "dataplane/libbpf_datapath.h"
-#include "ha/ci_state.h"
 #include "lb/rule_manager.h"
 
 namespace floatlb::daemon {
@@ -92,11 +91,13 @@ std::vector<Ip4> parsePeers(const std::string& csv, std::string* error) {
 }
 
 // Runs the HA hook script (if it exists) without waiting for it; a reaper thread collects it.
-void runHook(const std::string& path, const std::string& instance, const std::string& state, const std::string& vip) {
+void runHook(const std::string& path, const std::string& instance, const std::string& state,
+             const std::string& vip) {
   if (path.empty() || ::access(path.c_str(), X_OK) != 0) return;
   pid_t pid = ::fork();
   if (pid == 0) {
-    ::execl(path.c_str(), path.c_str(), instance.c_str(), state.c_str(), vip.c_str(), static_cast<char*>(nullptr));
+    ::execl(path.c_str(), path.c_str(), instance.c_str(), state.c_str(), vip.c_str(),
+            static_cast<char*>(nullptr));
     ::_exit(127);
   }
   if (pid > 0) {
@@ -181,11 +182,14 @@ int run(const Options& o) {
   // HA: VIP ownership follows the state table; heartbeats decide roles with --ka (else the
   // operator/kube-floatlb does through the API); connections are synced with --cluster peers.
   ha::NetlinkAddressOps addr_ops;
-  ha::VipManager vips(addr_ops, cistate, [&rules] {
-    std::vector<ha::VipBinding> out;
-    for (const auto& [ip, inst] : rules.vipBindings()) out.push_back({ip, inst});
-    return out;
-  }, clock);
+  ha::VipManager vips(
+      addr_ops, cistate,
+      [&rules] {
+        std::vector<ha::VipBinding> out;
+        for (const auto& [ip, inst] : rules.vipBindings()) out.push_back({ip, inst});
+        return out;
+      },
+      clock);
   std::unique_ptr<ha::SyncService> sync;
   std::unique_ptr<ha::HeartbeatService> heartbeat;
   std::atomic<uint64_t> takeovers_out_of_sync{0};
@@ -194,8 +198,10 @@ int run(const Options& o) {
     if (ci.state == ha::CiState::kMaster && previous != ha::CiState::kMaster && sync && !sync->inSync() &&
         previous != ha::CiState::kNotDefined) {
       ++takeovers_out_of_sync;
-      FLB_WARN("ha", "{} took over while NOT in sync with its peer: connections opened since the last sync are lost",
-               ci.name);
+      FLB_WARN(
+          "ha",
+          "{} took over while NOT in sync with its peer: connections opened since the last sync are lost",
+          ci.name);
     }
     runHook(o.ha_hook, ci.name, ha::ciStateName(ci.state), ci.vip.str());
   });
@@ -212,8 +218,8 @@ int run(const Options& o) {
   }
   if (ka) {
     ka->key = ha_key;
-    heartbeat = std::make_unique<ha::HeartbeatService>(*ka, static_cast<uint32_t>(o.self), lb::kDefaultHaInstance,
-                                                       cistate, clock);
+    heartbeat = std::make_unique<ha::HeartbeatService>(*ka, static_cast<uint32_t>(o.self),
+                                                       lb::kDefaultHaInstance, cistate, clock);
     if (auto s = heartbeat->start(); !s.ok()) {
       FLB_ERROR("main", "{}", s.error().message);
       return 1;
@@ -235,7 +241,8 @@ int run(const Options& o) {
   if (*cloud && o.interfaces.empty()) {
     // The ENI that arrives at takeover gets the datapath before it comes up (the interface scan
     // would find it within a second, by which time the EIP may already send traffic there).
-    (*cloud)->setLinkReady([&datapath](const std::string& ifname) { return datapath.attachInterface(ifname); });
+    (*cloud)->setLinkReady(
+        [&datapath](const std::string& ifname) { return datapath.attachInterface(ifname); });
   }
   if (*cloud) {
     if (auto s = (*cloud)->start(); !s.ok()) {
@@ -252,7 +259,9 @@ int run(const Options& o) {
   deps.build_info = "floatlb";
   deps.health = &health;
   if (heartbeat) {
-    deps.bfd_json = [&] { return api::encodeBfd(lb::kDefaultHaInstance, heartbeat->config(), heartbeat->stats()); };
+    deps.bfd_json = [&] {
+      return api::encodeBfd(lb::kDefaultHaInstance, heartbeat->config(), heartbeat->stats());
+    };
     deps.set_cistate = [&](const api::CiStateRequest& req) -> Status {
       if (req.instance != lb::kDefaultHaInstance) {
         auto r = cistate.set(req.instance, req.state, req.vip);
@@ -274,14 +283,17 @@ int run(const Options& o) {
       std::optional<ha::HeartbeatStats> hb;
       if (heartbeat) hb = heartbeat->stats();
       return api::encodeHaPeers(lb::kDefaultHaInstance, self, hb ? &*hb : nullptr,
-                                sync ? sync->stats() : std::vector<ha::SyncPeerStats>{}, takeovers_out_of_sync.load());
+                                sync ? sync->stats() : std::vector<ha::SyncPeerStats>{},
+                                takeovers_out_of_sync.load());
     };
   }
   if (*cloud) deps.cloud_timeline_json = [&] { return (*cloud)->timelineJson(); };
   deps.metrics_text = [&] {
-    std::string out = "# HELP floatlb_ha_takeovers_out_of_sync_total Takeovers while not in sync with the peer.\n"
-                      "# TYPE floatlb_ha_takeovers_out_of_sync_total counter\n"
-                      "floatlb_ha_takeovers_out_of_sync_total " + std::to_string(takeovers_out_of_sync.load()) + "\n";
+    std::string out =
+        "# HELP floatlb_ha_takeovers_out_of_sync_total Takeovers while not in sync with the peer.\n"
+        "# TYPE floatlb_ha_takeovers_out_of_sync_total counter\n"
+        "floatlb_ha_takeovers_out_of_sync_total " +
+        std::to_string(takeovers_out_of_sync.load()) + "\n";
     if (heartbeat) {
       auto st = heartbeat->stats();
       out += "floatlb_ha_heartbeats_sent_total " + std::to_string(st.sent) + "\n";
@@ -313,8 +325,10 @@ int run(const Options& o) {
     while (stopper.waitFor(kAgingInterval)) {
       vips.reconcile();  // new rules bring new VIPs; held VIPs are re-announced when due
       auto r = datapath.ageConntrack(clock.now());
-      if (!r.ok()) FLB_WARN("ct", "aging pass failed: {}", r.error().message);
-      else if (r->removed) FLB_DEBUG("ct", "aged {} of {} entries", r->removed, r->examined);
+      if (!r.ok())
+        FLB_WARN("ct", "aging pass failed: {}", r.error().message);
+      else if (r->removed)
+        FLB_DEBUG("ct", "aged {} of {} entries", r->removed, r->examined);
     }
   });
   std::thread ifwatch([&] {
@@ -325,8 +339,10 @@ int run(const Options& o) {
       std::set<std::string> have(attached->begin(), attached->end());
       for (const auto& name : wantedInterfaces(o)) {
         if (have.count(name)) continue;
-        if (auto s = datapath.attachInterface(name); s.ok()) FLB_INFO("dp", "attached to new interface {}", name);
-        else FLB_DEBUG("dp", "attach {}: {}", name, s.error().message);
+        if (auto s = datapath.attachInterface(name); s.ok())
+          FLB_INFO("dp", "attached to new interface {}", name);
+        else
+          FLB_DEBUG("dp", "attach {}: {}", name, s.error().message);
       }
     }
   });
@@ -348,8 +364,10 @@ int run(const Options& o) {
   if (sync) sync->stop();
   health.stop();
   if (o.detach_on_exit) {
-    if (auto s = datapath.detachAll(); !s.ok()) FLB_WARN("main", "detach: {}", s.error().message);
-    else FLB_INFO("main", "datapath detached");
+    if (auto s = datapath.detachAll(); !s.ok())
+      FLB_WARN("main", "detach: {}", s.error().message);
+    else
+      FLB_INFO("main", "datapath detached");
   } else {
     FLB_INFO("main", "datapath left in place: forwarding continues until the next start re-adopts it");
   }

@@ -6,11 +6,16 @@ namespace floatlb::ha {
 
 const char* ciStateName(CiState s) {
   switch (s) {
-    case CiState::kMaster: return "MASTER";
-    case CiState::kBackup: return "BACKUP";
-    case CiState::kFault: return "FAULT";
-    case CiState::kStop: return "STOP";
-    case CiState::kNotDefined: return "NOT_DEFINED";
+    case CiState::kMaster:
+      return "MASTER";
+    case CiState::kBackup:
+      return "BACKUP";
+    case CiState::kFault:
+      return "FAULT";
+    case CiState::kStop:
+      return "STOP";
+    case CiState::kNotDefined:
+      return "NOT_DEFINED";
   }
   return "NOT_DEFINED";
 }
@@ -21,8 +26,9 @@ Result<CiState> parseCiState(std::string_view s) {
   if (s == "FAULT") return CiState::kFault;
   if (s == "STOP") return CiState::kStop;
   if (s == "NOT_DEFINED") return CiState::kNotDefined;
-  return makeError(ErrorCode::kInvalidArgument, "invalid cluster-state '" + std::string(s) +
-                                                    "' (expected MASTER, BACKUP, FAULT, STOP or NOT_DEFINED)");
+  return makeError(
+      ErrorCode::kInvalidArgument,
+      "invalid cluster-state '" + std::string(s) + "' (expected MASTER, BACKUP, FAULT, STOP or NOT_DEFINED)");
 }
 
 CiStateTable::CiStateTable(const Clock& clock) : clock_(clock) {}
@@ -46,7 +52,8 @@ Result<bool> CiStateTable::set(const std::string& instance, CiState state, Ip4 v
     snapshot = ci;
     observers = observers_;
   }
-  FLB_INFO("ha", "instance {}: {} -> {} (vip {})", instance, ciStateName(previous), ciStateName(state), vip.str());
+  FLB_INFO("ha", "instance {}: {} -> {} (vip {})", instance, ciStateName(previous), ciStateName(state),
+           vip.str());
   for (auto& obs : observers) obs(snapshot, previous);
   return true;
 }

@@ -17,7 +17,7 @@ namespace floatlb::ha {
 
 enum class CiState { kMaster = 1, kBackup = 2, kFault = 3, kStop = 4, kNotDefined = 5 };
 
-const char* ciStateName(CiState s);                 // MASTER, BACKUP, FAULT, STOP, NOT_DEFINED
+const char* ciStateName(CiState s);                // MASTER, BACKUP, FAULT, STOP, NOT_DEFINED
 Result<CiState> parseCiState(std::string_view s);  // exact upper-case names, as the reference
 
 struct CiInstance {

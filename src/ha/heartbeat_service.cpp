@@ -25,7 +25,8 @@ Result<KaConfig> parseKa(const std::string& text) {
     if (colon == std::string::npos) break;
     start = colon + 1;
   }
-  if (parts.size() > 3) return makeError(ErrorCode::kInvalidArgument, "--ka: expected REMOTE[:SOURCE[:INTERVAL_US]]");
+  if (parts.size() > 3)
+    return makeError(ErrorCode::kInvalidArgument, "--ka: expected REMOTE[:SOURCE[:INTERVAL_US]]");
   auto remote = Ip4::parse(parts[0]);
   if (!remote) return makeError(ErrorCode::kInvalidArgument, "--ka: bad remote address '" + parts[0] + "'");
   c.remote = *remote;
@@ -52,7 +53,8 @@ HeartbeatService::HeartbeatService(KaConfig cfg, uint32_t node_id, std::string i
       instance_(std::move(instance)),
       table_(table),
       clock_(clock),
-      machine_(HaConfig{node_id, std::chrono::microseconds(cfg_.interval_us), cfg_.multiplier}, clock.now()) {}
+      machine_(HaConfig{node_id, std::chrono::microseconds(cfg_.interval_us), cfg_.multiplier}, clock.now()) {
+}
 
 HeartbeatService::~HeartbeatService() { stop(); }
 
@@ -73,8 +75,10 @@ Status HeartbeatService::start() {
                                                   std::to_string(cfg_.port) + ": " + std::strerror(err));
   }
   if (cfg_.key.empty()) {
-    FLB_WARN("ha", "heartbeats are NOT authenticated (no shared key configured): any host that can reach UDP {} "
-                   "can influence the election", cfg_.port);
+    FLB_WARN("ha",
+             "heartbeats are NOT authenticated (no shared key configured): any host that can reach UDP {} "
+             "can influence the election",
+             cfg_.port);
   }
   FLB_INFO("ha", "heartbeats to {}:{} every {} us, dead after {} missed", cfg_.remote.str(), cfg_.port,
            cfg_.interval_us, cfg_.multiplier);
@@ -140,7 +144,8 @@ void HeartbeatService::loop() {
       hb.interval_us = cfg_.interval_us;
       hb.multiplier = static_cast<uint8_t>(cfg_.multiplier);
       auto bytes = encodeHeartbeat(hb, cfg_.key);
-      if (::sendto(fd_, bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&peer), sizeof peer) >= 0) {
+      if (::sendto(fd_, bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&peer), sizeof peer) >=
+          0) {
         std::lock_guard lock(mu_);
         ++stats_.sent;
       }
@@ -148,7 +153,9 @@ void HeartbeatService::loop() {
     }
     pollfd pfd{fd_, POLLIN, 0};
     const auto wait = std::min<Duration>(tick, next_tx - clock_.now());
-    ::poll(&pfd, 1, static_cast<int>(std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::milliseconds>(wait).count())));
+    ::poll(&pfd, 1,
+           static_cast<int>(
+               std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::milliseconds>(wait).count())));
     char buf[128];
     sockaddr_in from{};
     socklen_t flen = sizeof from;
@@ -162,7 +169,8 @@ void HeartbeatService::loop() {
         std::lock_guard lock(mu_);
         if (!hb) {
           ++stats_.rejected;
-          if (stats_.rejected % 100 == 1) FLB_WARN("ha", "rejected heartbeat from {}: {}", cfg_.remote.str(), hb.error().message);
+          if (stats_.rejected % 100 == 1)
+            FLB_WARN("ha", "rejected heartbeat from {}: {}", cfg_.remote.str(), hb.error().message);
           continue;
         }
         ++stats_.received;

@@ -21,14 +21,17 @@ namespace {
 
 struct KeyHash {
   size_t operator()(const flb_ct_key& k) const noexcept {
-    uint64_t h = (uint64_t{k.saddr} << 32) ^ k.daddr ^ (uint64_t{k.sport} << 16) ^ (uint64_t{k.dport} << 40) ^ k.proto;
+    uint64_t h =
+        (uint64_t{k.saddr} << 32) ^ k.daddr ^ (uint64_t{k.sport} << 16) ^ (uint64_t{k.dport} << 40) ^ k.proto;
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdULL;
     return static_cast<size_t>(h ^ (h >> 33));
   }
 };
 struct KeyEq {
-  bool operator()(const flb_ct_key& a, const flb_ct_key& b) const noexcept { return std::memcmp(&a, &b, sizeof a) == 0; }
+  bool operator()(const flb_ct_key& a, const flb_ct_key& b) const noexcept {
+    return std::memcmp(&a, &b, sizeof a) == 0;
+  }
 };
 
 bool syncable(const flb_ct_value& v, uint8_t proto) {
@@ -94,8 +97,8 @@ struct SyncService::Peer {
   SyncPeerStats stats;
 };
 
-SyncService::SyncService(SyncConfig cfg, dataplane::Datapath& dp, const CiStateTable& table, std::string instance,
-                         const Clock& clock)
+SyncService::SyncService(SyncConfig cfg, dataplane::Datapath& dp, const CiStateTable& table,
+                         std::string instance, const Clock& clock)
     : cfg_(std::move(cfg)), dp_(dp), table_(table), instance_(std::move(instance)), clock_(clock) {
   for (Ip4 ip : cfg_.peers) {
     auto p = std::make_unique<Peer>();
@@ -126,8 +129,8 @@ Status SyncService::start() {
     int err = errno;
     ::close(listen_fd_);
     listen_fd_ = -1;
-    return makeError(ErrorCode::kUnavailable, "sync: cannot listen on port " + std::to_string(cfg_.port) + ": " +
-                                                  std::strerror(err));
+    return makeError(ErrorCode::kUnavailable,
+                     "sync: cannot listen on port " + std::to_string(cfg_.port) + ": " + std::strerror(err));
   }
   if (cfg_.key.empty()) FLB_WARN("ha", "connection sync is NOT authenticated (no shared key configured)");
   running_ = true;
@@ -203,7 +206,8 @@ Result<uint32_t> SyncService::localRuleId(const flb_svc_key& svc, bool refresh) 
   }
   FLB_ASSIGN_OR_RETURN(auto services, dp_.listServices());
   rule_ids_.clear();
-  for (const auto& [key, value] : services) rule_ids_[std::make_tuple(key.vip, key.port, key.proto, key.block)] = value.rule_id;
+  for (const auto& [key, value] : services)
+    rule_ids_[std::make_tuple(key.vip, key.port, key.proto, key.block)] = value.rule_id;
   if (auto it = rule_ids_.find(k); it != rule_ids_.end()) return it->second;
   return makeError(ErrorCode::kNotFound, "no local rule for the connection's service");
 }
@@ -302,8 +306,8 @@ void SyncService::receiveLoop(int fd, Ip4 from) {
         full_keys.reset();
         std::lock_guard lock(peer.mu);
         peer.stats.in_sync = true;
-        FLB_INFO("ha", "sync: full state from {} received ({} entries sent, {} stale replicas dropped)", from.str(),
-                 e->count, dropped);
+        FLB_INFO("ha", "sync: full state from {} received ({} entries sent, {} stale replicas dropped)",
+                 from.str(), e->count, dropped);
       } else if (auto* p = std::get_if<SyncPing>(&m)) {
         if (auto s = sendAll(fd, encodeSync(SyncPong{p->seq}, cfg_.key)); !s.ok()) error = s.error().message;
       }
@@ -508,7 +512,8 @@ void SyncService::senderLoop(size_t index) {
         if (!m.ok() || !m->has_value()) break;
         if (auto* p = std::get_if<SyncPong>(&**m); p && p->seq == ping_seq) {
           std::lock_guard lock(peer.mu);
-          peer.stats.lag_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now() - ping_sent).count();
+          peer.stats.lag_ms =
+              std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now() - ping_sent).count();
         }
       }
     }

@@ -210,6 +210,19 @@ bool Ec2Model::ipReserved(const Subnet& s, Ip4 ip) const {
   return off < 4 || off == s.cidr.size() - 1;  // AWS reserves the first four and the last address
 }
 
+ApiStatus Ec2Model::requireInSubnet(const Subnet& s, Ip4 ip) const {
+  if (s.cidr.contains(ip) && !ipReserved(s, ip)) return Unit{};
+  return apiError("InvalidParameterValue",
+                  "Address " + ip.str() + " does not fall within the subnet's address range");
+}
+
+ApiStatus Ec2Model::requireFreeInSubnet(const Subnet& s, Ip4 ip) const {
+  SIM_TRY(requireInSubnet(s, ip));
+  if (!ipOwner(ip).empty())
+    return apiError("InvalidIPAddress.InUse", "The specified address is already in use.");
+  return Unit{};
+}
+
 Outcome<Ip4> Ec2Model::allocateIp(const Subnet& s, const std::vector<Ip4>& skip) const {
   for (uint64_t n = 4; n + 1 < s.cidr.size(); ++n) {
     Ip4 ip = s.cidr.at(n);
@@ -526,16 +539,11 @@ Outcome<std::string> Ec2Model::createNetworkInterface(const std::string& subnet_
                                                       const std::vector<Ip4>& secondary_ips) {
   const Subnet* s = subnet(subnet_id);
   if (!s) return notFound("InvalidSubnetID.NotFound", "subnet ID", subnet_id);
-  for (size_t i = 0; i < secondary_ips.size(); ++i) {
-    const Ip4 want = secondary_ips[i];
-    if (!s->cidr.contains(want) || ipReserved(*s, want)) {
-      return apiError("InvalidParameterValue",
-                      "Address " + want.str() + " does not fall within the subnet's address range");
-    }
-    if (!ipOwner(want).empty()) return apiError("InvalidIPAddress.InUse", "The specified address is already in use.");
-    if ((primary_ip && *primary_ip == want) ||
-        std::find(secondary_ips.begin(), secondary_ips.begin() + static_cast<long>(i), want) !=
-            secondary_ips.begin() + static_cast<long>(i)) {
+  std::set<Ip4> requested;
+  if (primary_ip) requested.insert(*primary_ip);
+  for (Ip4 want : secondary_ips) {
+    SIM_TRY(requireFreeInSubnet(*s, want));
+    if (!requested.insert(want).second) {
       return apiError("InvalidParameterValue", "Address " + want.str() + " is specified more than once");
     }
   }
@@ -560,13 +568,7 @@ Outcome<std::string> Ec2Model::createNetworkInterface(const std::string& subnet_
   }
   Ip4 ip;
   if (primary_ip) {
-    if (!s->cidr.contains(*primary_ip) || ipReserved(*s, *primary_ip)) {
-      return apiError("InvalidParameterValue",
-                      "Address " + primary_ip->str() + " does not fall within the subnet's address range");
-    }
-    if (!ipOwner(*primary_ip).empty()) {
-      return apiError("InvalidIPAddress.InUse", "The specified address is already in use.");
-    }
+    SIM_TRY(requireFreeInSubnet(*s, *primary_ip));
     ip = *primary_ip;
   } else {
     auto a = allocateIp(*s, secondary_ips);
@@ -693,10 +695,7 @@ ApiStatus Ec2Model::assignPrivateIps(const std::string& eni_id, const std::vecto
   for (const auto& text : ips) {
     auto ip = parseIp(text);
     if (!ip.ok()) return ip.error();
-    if (!s.cidr.contains(ip.value()) || ipReserved(s, ip.value())) {
-      return apiError("InvalidParameterValue",
-                      "Address " + text + " does not fall within the subnet's address range");
-    }
+    SIM_TRY(requireInSubnet(s, ip.value()));
     std::string owner = ipOwner(ip.value());
     if (!owner.empty() && owner != eni_id) {
       if (enis_.at(owner).ips.front() == ip.value()) {
@@ -1414,7 +1413,8 @@ void Ec2Model::registerHandlers() {
       if (!r.ok()) return r.error();
       if (spec.getOr("Primary", "false") == "true") {
         if (ip && *ip != r.value()) {
-          return apiError("InvalidParameterCombination", "Only one primary private IP address can be specified.");
+          return apiError("InvalidParameterCombination",
+                          "Only one primary private IP address can be specified.");
         }
         ip = r.value();
       } else {

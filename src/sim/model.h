@@ -216,6 +216,10 @@ class Ec2Model {
   std::string newId(const std::string& prefix);
   std::string newMac(int seq) const;
   Outcome<Ip4> allocateIp(const Subnet& s, const std::vector<Ip4>& skip = {}) const;
+  // InvalidParameterValue unless ip is a usable (non-reserved) address of s.
+  ApiStatus requireInSubnet(const Subnet& s, Ip4 ip) const;
+  // ... and InvalidIPAddress.InUse when an ENI already holds it.
+  ApiStatus requireFreeInSubnet(const Subnet& s, Ip4 ip) const;
   [[nodiscard]] bool ipReserved(const Subnet& s, Ip4 ip) const;
   [[nodiscard]] std::string ipOwner(Ip4 ip) const;  // ENI id or ""
   RealiseEvent eniEvent(RealiseEvent::Kind k, const Eni& e) const;

@@ -25,9 +25,10 @@ seed_up() {
   # shellcheck disable=SC1091
   source "$WORK/vpcsim-$SEED_PFX/vpcsim.env"
   EIP=$VPCSIM_EIP_LB_EIP
-  local node
-  for node in "$VPCSIM_NS_NODE1" "$VPCSIM_NS_NODE2"; do
-    bg "echo_${node##*-}" "$WORK/echo-${node##*-}.log" ip netns exec "$node" \
+  local n node
+  for n in 1 2; do
+    node="VPCSIM_NS_NODE$n"
+    bg "echo_node$n" "$WORK/echo-$SEED_PFX-node$n.log" ip netns exec "${!node}" \
       python3 "$FLOATLB_SRC/tests/netns/sessions.py" serve --port $SEED_NODEPORT
   done
 }
@@ -145,6 +146,17 @@ seed_down() {
   local v
   for v in PID_floatlb_lb1 PID_floatlb_lb2; do
     [ -n "${!v:-}" ] && wait_until 10 sh -c "! kill -0 ${!v} 2>/dev/null"
+    unset "$v"
+  done
+  seed_world_down
+}
+# seed_world_down: what seed_up started: the echo servers (deleting their namespace does not end
+# them) and vpcsim. Without floatlb (bench/aws-failover's keepalived variant) this is all of it.
+seed_world_down() {
+  local v
+  for v in PID_echo_node1 PID_echo_node2; do
+    if [ -n "${!v:-}" ]; then kill "${!v}" 2>/dev/null || true; fi
+    unset "$v"
   done
   "$BIN/vpcsim" down --prefix "$SEED_PFX" --state-dir "$WORK/vpcsim-$SEED_PFX" >/dev/null 2>&1
   unset SEED_PFX

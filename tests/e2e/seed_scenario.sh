@@ -9,8 +9,8 @@ source "$(dirname "$0")/../netns/lib.sh"
 source "$(dirname "$0")/seed_lib.sh"
 log "starting vpcsim (seed topology, default latency model) and two floatlb instances"
 seed_start seed
-check "lb1 (AZ-a) is MASTER, lb2 (AZ-b) BACKUP" \
-  sh -c "[ \"$(state_of "$VPCSIM_NS_LB1")\" = MASTER ] && [ \"$(state_of "$VPCSIM_NS_LB2")\" = BACKUP ]"
+roles_elected() { is_state "$VPCSIM_NS_LB1" MASTER && is_state "$VPCSIM_NS_LB2" BACKUP; }
+check "lb1 (AZ-a) is MASTER, lb2 (AZ-b) BACKUP" roles_elected
 await 60 reach
 check "internet client reaches EIP:$SEED_PORT through lb1" reach
 await 30 eip_on "$VPCSIM_INSTANCE_LB1"

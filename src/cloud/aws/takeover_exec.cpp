@@ -1,10 +1,10 @@
 #include "cloud/aws/takeover_exec.h"
 
 #include <algorithm>
-#include <optional>
-#include <thread>
 #include <cstdio>
+#include <optional>
 #include <set>
+#include <thread>
 
 #include "common/log.h"
 
@@ -71,8 +71,8 @@ size_t TakeoverTimeline::criticalCalls() const {
 }
 
 size_t TakeoverTimeline::criticalSerialCalls() const {
-  return static_cast<size_t>(std::count_if(calls.begin(), calls.end(),
-                                           [](const auto& c) { return c.critical && !c.concurrent; }));
+  return static_cast<size_t>(
+      std::count_if(calls.begin(), calls.end(), [](const auto& c) { return c.critical && !c.concurrent; }));
 }
 
 size_t TakeoverTimeline::criticalPolls() const {
@@ -194,7 +194,10 @@ Result<TakeoverObservation> TakeoverExecutor::observe(const TakeoverGoal& goal, 
   auto read_subnets = [&](bool concurrent) {
     subnets = timed(
         tl, "DescribeSubnets", goal.tags.subnet(),
-        [&] { return ec2_.describeSubnets({{tag, {goal.tags.subnet()}}}); }, false, concurrent);
+        [&] {
+          return ec2_.describeSubnets({{tag, {goal.tags.subnet()}}});
+        },
+        false, concurrent);
   };
   auto read_addresses = [&](bool concurrent) {
     if (eips.empty()) return;
@@ -209,8 +212,9 @@ Result<TakeoverObservation> TakeoverExecutor::observe(const TakeoverGoal& goal, 
     t_addrs = std::thread(read_addresses, true);
   }
   if (goal.cidrBlock) {
-    enis = timed(tl, "DescribeNetworkInterfaces", goal.tags.eni(),
-                 [&] { return ec2_.describeNetworkInterfaces({{tag, {goal.tags.eni()}}}); });
+    enis = timed(tl, "DescribeNetworkInterfaces", goal.tags.eni(), [&] {
+      return ec2_.describeNetworkInterfaces({{tag, {goal.tags.eni()}}});
+    });
   } else {
     enis = timed(tl, "DescribeNetworkInterfaces", goal.instanceId, [&] {
       return ec2_.describeNetworkInterfaces({{"attachment.instance-id", {goal.instanceId}}});
@@ -293,11 +297,15 @@ Status TakeoverExecutor::retryConflicts(const std::function<AwsStatus()>& call) 
   return makeError(ErrorCode::kTimeout, "conflict retries exhausted");
 }
 
-Result<std::optional<NetworkInterface>> TakeoverExecutor::pollEni(const std::string& eni, const char* waiting_for,
-                                                                 TakeoverTimeline& tl) {
+Result<std::optional<NetworkInterface>> TakeoverExecutor::pollEni(const std::string& eni,
+                                                                  const char* waiting_for,
+                                                                  TakeoverTimeline& tl) {
   auto r = timed(
       tl, "DescribeNetworkInterfaces", eni,
-      [&] { return ec2_.describeNetworkInterfaces({{"network-interface-id", {eni}}}); }, true);
+      [&] {
+        return ec2_.describeNetworkInterfaces({{"network-interface-id", {eni}}});
+      },
+      true);
   if (!r.ok() && !r.error().isNotFound()) {
     return r.error().toError().wrap("waiting for " + eni + " to " + waiting_for);
   }
@@ -530,7 +538,8 @@ Status TakeoverExecutor::runStep(const TakeoverStep& s, const TakeoverGoal& goal
 }
 
 Status TakeoverExecutor::execute(const TakeoverPlan& plan, const TakeoverGoal& goal, TakeoverContext& ctx,
-                                 TakeoverTimeline& tl, const KeepGoing& keep_going, const AfterStep& after_step) {
+                                 TakeoverTimeline& tl, const KeepGoing& keep_going,
+                                 const AfterStep& after_step) {
   for (const auto& s : plan.steps) {
     if (keep_going && !keep_going())
       return makeError(ErrorCode::kConflict, "takeover aborted (role changed)");

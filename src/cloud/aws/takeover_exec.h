@@ -25,12 +25,12 @@ struct TakeoverCall {
   int64_t startMs = 0;  // since detection
   int64_t latencyMs = 0;
   bool ok = true;
-  std::string error;     // AWS code + message when !ok
-  bool critical = true;  // made before traffic was restored
-  bool poll = false;     // a waiter's Describe poll
+  std::string error;        // AWS code + message when !ok
+  bool critical = true;     // made before traffic was restored
+  bool poll = false;        // a waiter's Describe poll
   bool concurrent = false;  // issued together with the previous call (no extra round trip)
   int attempts = 1;         // HTTP attempts (throttling/5xx retries inside the client)
-  int cycle = 0;         // observe/plan/execute round (1-based)
+  int cycle = 0;            // observe/plan/execute round (1-based)
 };
 
 struct TakeoverTimeline {
@@ -64,7 +64,7 @@ struct ExecOptions {
   Duration stepTimeout = std::chrono::seconds(90);  // per waiter / conflict-retry loop
   Duration pollInitial = std::chrono::milliseconds(250);
   Duration pollMax = std::chrono::seconds(2);
-  int maxCycles = 10;  // observe/plan/execute rounds per run()
+  int maxCycles = 10;         // observe/plan/execute rounds per run()
   bool parallelReads = true;  // the observation's independent Describe calls run concurrently
 };
 

@@ -129,9 +129,8 @@ TEST(TakeoverPlan, EniInMyAzAttachedToThePeerIsMovedNotRecreated) {
   obs.addresses = {Address{"198.18.100.1", "eipalloc-1", "", "vpc", "", "", "", {}}};
   auto p = planTakeover(goalB(), obs);
   ASSERT_TRUE(p.ok());
-  EXPECT_EQ(kinds(*p, true),
-            (std::vector<K>{K::kDetachEni, K::kWaitEniDetached, K::kAttachEni, K::kAssignPrivateIps,
-                            K::kAssociateAddress}));
+  EXPECT_EQ(kinds(*p, true), (std::vector<K>{K::kDetachEni, K::kWaitEniDetached, K::kAttachEni,
+                                             K::kAssignPrivateIps, K::kAssociateAddress}));
   EXPECT_EQ(kinds(*p)[5], K::kWaitEniAttached);  // deferred
 }
 

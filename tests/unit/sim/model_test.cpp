@@ -228,10 +228,11 @@ TEST_F(ModelTest, CreateNetworkInterfaceWithSecondaryIps) {
   EXPECT_EQ(code(call("CreateNetworkInterface",
                       {{"SubnetId", subA()}, {"PrivateIpAddresses.1.PrivateIpAddress", "192.168.228.9"}})),
             "InvalidParameterValue");
-  EXPECT_EQ(code(call("CreateNetworkInterface", {{"SubnetId", subA()},
-                                                 {"PrivateIpAddresses.1.PrivateIpAddress", "192.168.218.77"},
-                                                 {"PrivateIpAddresses.2.PrivateIpAddress", "192.168.218.77"}})),
-            "InvalidParameterValue");
+  EXPECT_EQ(
+      code(call("CreateNetworkInterface", {{"SubnetId", subA()},
+                                           {"PrivateIpAddresses.1.PrivateIpAddress", "192.168.218.77"},
+                                           {"PrivateIpAddresses.2.PrivateIpAddress", "192.168.218.77"}})),
+      "InvalidParameterValue");
   EXPECT_EQ(eni_count(), before);
   // Primary=true names the primary.
   std::string p = createEni(subA(), {{"PrivateIpAddresses.1.PrivateIpAddress", "192.168.218.90"},
