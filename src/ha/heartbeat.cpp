@@ -1,5 +1,6 @@
 #include "ha/heartbeat.h"
 
+#include "common/bytes.h"
 #include "common/crypto.h"
 
 namespace floatlb::ha {
@@ -10,14 +11,6 @@ constexpr uint8_t kVersion = 1;
 constexpr uint8_t kFlagYielding = 0x1;
 constexpr uint8_t kFlagAuth = 0x2;
 
-void putBe(std::string& out, uint64_t v, int bytes) {
-  for (int i = bytes - 1; i >= 0; --i) out += static_cast<char>((v >> (8 * i)) & 0xff);
-}
-uint64_t getBe(std::string_view in, size_t off, int bytes) {
-  uint64_t v = 0;
-  for (int i = 0; i < bytes; ++i) v = (v << 8) | static_cast<unsigned char>(in[off + static_cast<size_t>(i)]);
-  return v;
-}
 Error bad(const std::string& m) { return makeError(ErrorCode::kInvalidArgument, "heartbeat: " + m); }
 }  // namespace
 

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "common/bytes.h"
 #include "common/crypto.h"
 
 namespace floatlb::ha {
@@ -13,14 +14,6 @@ constexpr uint8_t kVersion = 1;
 constexpr uint16_t kFlagAuth = 1;
 enum Type : uint8_t { kHello = 1, kUpsert = 2, kDelete = 3, kFullBegin = 4, kFullEnd = 5, kPing = 6, kPong = 7 };
 
-void putBe(std::string& out, uint64_t v, int bytes) {
-  for (int i = bytes - 1; i >= 0; --i) out += static_cast<char>((v >> (8 * i)) & 0xff);
-}
-uint64_t getBe(std::string_view in, size_t off, int bytes) {
-  uint64_t v = 0;
-  for (int i = 0; i < bytes; ++i) v = (v << 8) | static_cast<unsigned char>(in[off + static_cast<size_t>(i)]);
-  return v;
-}
 template <class T>
 void putRaw(std::string& out, const T& v) {
   out.append(reinterpret_cast<const char*>(&v), sizeof v);
