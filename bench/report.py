@@ -59,7 +59,22 @@ def invalid_reasons(run):
         why.append("%d non-2xx" % run["non2xx"])
     if run["rps"] <= 0:
         why.append("no requests/sec")
+    # a stalled handshake or a dropped SYN is a 1 s (or longer) pause that has nothing to do with
+    # the path's speed: the round is not clean
+    c = run.get("counters", {})
+    for key, what in (("client_syn_retrans", "client SYN retransmits"), ("backend_paws_rejects", "backend PAWS rejects")):
+        if run.get(key):
+            why.append("%d %s" % (run[key], what))
+    for key in CLEAN_KEYS:
+        if c.get(key):
+            why.append("%s=%d" % (key, c[key]))
     return why
+
+
+# Counters that must stay 0 in a clean run (bench/dataplane's clean_counters)
+CLEAN_KEYS = ("lb_syn_rtx", "lb_listen_drops", "b1_listen_drops", "syncookies", "lb_paws", "hap_econ", "hap_wretr")
+SHOWN_KEYS = CLEAN_KEYS + ("tw_overflow", "lb_timewait_start", "lb_timewait_end", "b1_timewait_start", "b1_timewait_end",
+                           "hap_qmax", "hap_be_smax")
 
 
 def fmt_ratio(a, b):
@@ -180,6 +195,23 @@ def dataplane(raw_path, dpbench_path, meta_path, out_path, latency_path=None):
         lines.append("Unloaded new connection (300 sequential curl, median): " + ", ".join(
             "%s connect %d us / request %d us" % (labels[v], d["connect_us_median"], d["request_us_median"])
             for v, d in latency.items()))
+    lines.append("")
+    lines.append("Clean-round counters (valid rounds; sums, TIME_WAIT and HAProxy high-water marks as max over "
+                 "runs; a non-zero value among %s invalidates the round):" % ", ".join(CLEAN_KEYS))
+    lines.append("")
+    lines.append("| variant | mode | client SYN rtx | " + " | ".join(SHOWN_KEYS) + " |")
+    lines.append("|---|---|---|" + "---|" * len(SHOWN_KEYS))
+    for m in modes:
+        for v in variants:
+            rs = [r for r in runs if r["variant"] == v and r["mode"] == m]
+            if not rs:
+                continue
+            cells = []
+            for k in SHOWN_KEYS:
+                vals = [r["counters"][k] for r in rs if k in r["counters"]]
+                agg = max if "timewait" in k or k.startswith("hap_qmax") or k.endswith("smax") else sum
+                cells.append("%d" % agg(vals) if vals else "-")
+            lines.append("| %s | %s | %d | %s |" % (labels[v], m, sum(r["client_syn_retrans"] for r in rs), " | ".join(cells)))
     table = "\n".join(lines)
     print(table)
 

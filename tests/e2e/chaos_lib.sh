@@ -103,7 +103,10 @@ check_converged() {
   await "$2" pair_converged
   m=$(master_instance)
   view=$(sim_view)
-  check "$label: exactly one MASTER ($m)" test "$(masters)" = 1
+  local who=none
+  [ "$m" = "$VPCSIM_INSTANCE_LB1" ] && who=lb1
+  [ "$m" = "$VPCSIM_INSTANCE_LB2" ] && who=lb2
+  check "$label: exactly one MASTER ($who, $m)" test "$(masters)" = 1
   check "$label: the EIP is on the MASTER's ENI and the private VIP ($view)" test "${view#* * }" = "$m $SEED_PVIP"
   check "$label: new connections through the EIP succeed" reach
   check "$label: exactly one tagged ENI and one tagged subnet (nothing leaked: $view)" test "${view% * *}" = "1 1"
