@@ -33,4 +33,4 @@ log "lb2's timeline: $(takeover_calls "$VPCSIM_NS_LB2")"
 instance_links "$VPCSIM_NS_LB1" up
 check_converged "after lb1's return" 60
 check "lb1 returns as BACKUP" is_state "$VPCSIM_NS_LB1" BACKUP
-check "all 20 sessions survived" sessions_result "$SESS"
+check "all 20 sessions survived" sessions_result "$SESS" 60

@@ -29,4 +29,4 @@ log "lb2 done $(( $(date +%s%3N) - t_back )) ms after the endpoint returned; tim
 instance_links "$VPCSIM_NS_LB1" up
 check_converged "after lb1's return" 60
 check "lb1 returns as BACKUP" is_state "$VPCSIM_NS_LB1" BACKUP
-check "all 20 sessions survived" sessions_result "$SESS"
+check "all 20 sessions survived" sessions_result "$SESS" 140

@@ -94,7 +94,7 @@ print(sum(tag(e,"loxilb-eni") for e in enis.values()), sum(tag(n,"loxilb-subnet"
       att.get("instance") or "-", a["private_ip"] or "-")' "$EIP"
 }
 pair_converged() {
-  [ "$(masters)" = 1 ] && [ "$(sim_view)" = "1 1 $(master_instance) $SEED_PVIP" ] && reach
+  [ "$(masters "$VPCSIM_NS_LB1" "$VPCSIM_NS_LB2")" = 1 ] && [ "$(sim_view)" = "1 1 $(master_instance) $SEED_PVIP" ] && reach
 }
 # check_converged LABEL SECONDS: wait for convergence, then assert each part separately (from
 # vpcsim's state: the tagged ENI/subnet counts and where the EIP points).
@@ -106,7 +106,7 @@ check_converged() {
   local who=none
   [ "$m" = "$VPCSIM_INSTANCE_LB1" ] && who=lb1
   [ "$m" = "$VPCSIM_INSTANCE_LB2" ] && who=lb2
-  check "$label: exactly one MASTER ($who, $m)" test "$(masters)" = 1
+  check "$label: exactly one MASTER ($who, $m)" test "$(masters "$VPCSIM_NS_LB1" "$VPCSIM_NS_LB2")" = 1
   check "$label: the EIP is on the MASTER's ENI and the private VIP ($view)" test "${view#* * }" = "$m $SEED_PVIP"
   check "$label: new connections through the EIP succeed" reach
   check "$label: exactly one tagged ENI and one tagged subnet (nothing leaked: $view)" test "${view% * *}" = "1 1"
