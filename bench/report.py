@@ -142,7 +142,7 @@ def dataplane(raw_path, dpbench_path, meta_path, out_path, latency_path=None):
         return statistics.median(out) if out else None
 
     for (v, m), d in med.items():
-        for ref in ("direct", "haproxy", "iptables"):
+        for ref in ("direct", "haproxy", "haproxy_ma", "iptables"):
             d["ratio_to_" + ref] = round_ratios(v, m, ref)
             d["ratio_to_%s_range" % ref] = round_ratios(v, m, ref, spread=True)
 
@@ -161,16 +161,16 @@ def dataplane(raw_path, dpbench_path, meta_path, out_path, latency_path=None):
     lines = ["Valid rounds: %d of %d%s" % (len(valid_rounds), len(all_rounds), "".join(
         "\n- round %d invalid: %s" % (n, "; ".join(why)) for n, why in sorted(invalid_rounds.items()))), "",
              "Paths: " + DIRECT_PATH, ""]
-    lines.append("| variant | mode | RPS median | runs | vs direct (round min-max) | vs HAProxy | vs iptables | p50 ms | p99 ms | "
-                 "sock err | SYN rtx | LB process CPU, ctx switches |")
-    lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    lines.append("| variant | mode | RPS median | runs | vs direct (round min-max) | vs HAProxy | vs HAProxy maxaccept -1 | "
+                 "vs iptables | p50 ms | p99 ms | sock err | SYN rtx | LB process CPU, ctx switches |")
+    lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for m in modes:
         for v in variants:
             d = med.get((v, m))
             if not d:
                 continue
             def r(ref):
-                if not d["ratio_to_" + ref] or not d["ratio_to_%s_range" % ref]:
+                if not d.get("ratio_to_" + ref) or not d.get("ratio_to_%s_range" % ref):
                     return "n/a"
                 lo, hi = d["ratio_to_%s_range" % ref]
                 return "%.2fx" % d["ratio_to_" + ref] if v == ref else "%.2fx (%.2f-%.2f)" % (
@@ -178,9 +178,9 @@ def dataplane(raw_path, dpbench_path, meta_path, out_path, latency_path=None):
             cpu = "-" if d["lb_process_cpu_pct_median"] is None else "%d %%" % d["lb_process_cpu_pct_median"]
             if d["lb_process_ctxsw_per_s_median"] is not None:
                 cpu += ", %d cs/s" % d["lb_process_ctxsw_per_s_median"]
-            lines.append("| %s | %s | %.0f | %s | %s | %s | %s | %.2f | %.2f | %d | %d | %s |" % (
+            lines.append("| %s | %s | %.0f | %s | %s | %s | %s | %s | %.2f | %.2f | %d | %d | %s |" % (
                 labels[v], "keep-alive" if m == "keepalive" else "new conn", d["rps_median"],
-                " / ".join("%.0f" % x for x in d["rps_runs"]), r("direct"), r("haproxy"), r("iptables"),
+                " / ".join("%.0f" % x for x in d["rps_runs"]), r("direct"), r("haproxy"), r("haproxy_ma"), r("iptables"),
                 d["p50_ms_median"], d["p99_ms_median"], d["socket_errors"], d["client_syn_retrans"], cpu))
     lines.append("")
     lines.append("BPF_PROG_TEST_RUN (flb-dpbench, median of %d runs): %s" % (
@@ -225,6 +225,8 @@ def dataplane(raw_path, dpbench_path, meta_path, out_path, latency_path=None):
         target(v + " new conn vs direct", cl.get("ratio_to_direct"), ">=", 0.90)
         target(v + " keep-alive vs HAProxy", ka.get("ratio_to_haproxy"), ">=", 1.5)
         target(v + " new conn vs HAProxy", cl.get("ratio_to_haproxy"), ">=", 1.5)
+        target(v + " keep-alive vs HAProxy maxaccept -1", ka.get("ratio_to_haproxy_ma"), ">=", 1.5)
+        target(v + " new conn vs HAProxy maxaccept -1", cl.get("ratio_to_haproxy_ma"), ">=", 1.5)
         target(v + " keep-alive vs iptables", ka.get("ratio_to_iptables"), ">=", 1.05)
         target(v + " new conn vs iptables", cl.get("ratio_to_iptables"), ">=", 1.05)
     target("ct hit ns (repeat mode: lookup + NAT rewrite, no fib/redirect)", dp_med.get("repeat_ct_hit_ns"), "<=", 100)
