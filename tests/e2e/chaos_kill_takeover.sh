@@ -33,4 +33,5 @@ instance_links "$VPCSIM_NS_LB1" up
 check_converged "after the restart and lb1's return" 90
 backup_of_pair() { [ "$(masters "$VPCSIM_NS_LB1" "$VPCSIM_NS_LB2")" = 1 ] && { is_state "$VPCSIM_NS_LB1" BACKUP || is_state "$VPCSIM_NS_LB2" BACKUP; }; }
 check "the other node is BACKUP" backup_of_pair
-check "all 20 sessions survived the kill, the restart and the return" sessions_result "$SESS" 60
+# two takeovers can follow each other here (see docs/operations.md), each ~7-10 s plus TCP back-off
+check "all 20 sessions survived the kill, the restart and the return" sessions_result "$SESS" 90
