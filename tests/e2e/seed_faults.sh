@@ -48,7 +48,7 @@ back_as_backup() { # back_as_backup NS: links return, the node rejoins as BACKUP
   check "$2 returns as BACKUP" is_state "$1" BACKUP
   check "$2 back: in sync with the MASTER" in_sync_ns "$1"
   check "$2 back: holds the connection state (40 replicas)" replicas_on "$1"
-  check "$2 back: exactly one MASTER in the pair" test "$(pair_masters)" = 1
+  check "$2 back: exactly one MASTER in the pair" test "$(masters)" = 1
 }
 # call_ms ACTION [ok|any] [first|last]: start offset (ms from detection) of a call in $WORK/timeline.json
 call_ms() {
@@ -109,7 +109,7 @@ assoc_wall=$(( $(json 'd["detectedWallMs"]' "$WORK/timeline.json" || echo 0) + $
 check "mid-takeover: lb1 came back ($t_up) before the survivor's first AssociateAddress started ($assoc_wall, $(( assoc_wall - t_up )) ms later)" \
   test "$t_up" -lt "$assoc_wall"
 check "mid-takeover: the returning lb1 is BACKUP" is_state "$VPCSIM_NS_LB1" BACKUP
-check "mid-takeover: exactly one MASTER in the pair" test "$(pair_masters)" = 1
+check "mid-takeover: exactly one MASTER in the pair" test "$(masters)" = 1
 
 check "all 20 sessions survived the three faulty failovers (opened, none reset, ended by the stop file, no pause > 60 s)" \
   sessions_result "$SESS" 60

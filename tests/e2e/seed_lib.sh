@@ -94,7 +94,6 @@ tagged_eni_on() { # tagged_eni_on INSTANCE: the (only) tagged ENI is attached to
     json_ok 'len(d["NetworkInterfaces"])==1 and d["NetworkInterfaces"][0].get("Attachment",{}).get("InstanceId")==a[0]' - "$1"
 }
 tagged_subnets() { tagged subnets loxilb-subnet Subnets; }
-pair_masters() { masters "$VPCSIM_NS_LB1" "$VPCSIM_NS_LB2"; }  # how many of the pair are MASTER
 # ec2_serial CLIENT_IP SINCE_WALL_MS [UNTIL_ACTION]: the serial EC2 calls vpcsim itself logged from
 # CLIENT_IP since then, up to the first successful UNTIL_ACTION (tests/e2e/ec2_log.py); "none" if
 # that call never succeeded. ec2_calls CLIENT_IP SINCE_WALL_MS: those requests, one per line.
@@ -128,11 +127,12 @@ hold_sessions() {
     --stop-file "$out.stop"
   await 15 test -f "$out.ready"
 }
-# sessions_result OUT MAX_GAP_S: stops the sessions and waits for their report; 0 when every one of
-# the sessions hold_sessions asked for was opened, survived, was ended by the stop file and never
-# paused longer than MAX_GAP_S (a cloud takeover plus TCP's retransmission back-off).
+# sessions_result OUT [MAX_GAP_S]: stops the sessions and waits for their report; 0 when every one
+# of the sessions hold_sessions asked for was opened, survived, was ended by the stop file and never
+# paused longer than MAX_GAP_S (a cloud takeover plus TCP's retransmission back-off; default 150 s,
+# the per-echo timeout, beyond which a session has failed anyway).
 sessions_result() {
-  local out=$1 max_gap_s=$2
+  local out=$1 max_gap_s=${2:-150}
   touch "$out.stop"
   await 90 test -f "$out"
   log "sessions: $(cat "$out" 2>/dev/null)"

@@ -274,14 +274,19 @@ json_ok() { $PY "$FLOATLB_SRC/tests/support/jq.py" -t "$@"; }
 # HA role helpers, one set for every shell test. Namespaces by full name (netns tests: "$(ns lb1)",
 # e2e: "$VPCSIM_NS_LB1"); the short-name forms below are for topologies built with mkns.
 #   state_of NS [INSTANCE]   MASTER/BACKUP/... of INSTANCE (default llb-inst0), DOWN if no answer
-#   masters NS...            how many of these namespaces are MASTER
+#   masters [NS...]          how many of these namespaces (default: the e2e seed pair) are MASTER
 #   in_sync_ns NS            NS's daemon reports its HA peer in sync
 state_of() {
   ip netns exec "$1" curl -s -m 1 http://127.0.0.1:11111/netlox/v1/config/cistate/all |
     json '[x["state"] for x in d["Attr"] if x["instance"]==a[0]][0]' - "${2:-llb-inst0}" 2>/dev/null || echo DOWN
 }
 is_state() { [ "$(state_of "$1")" = "$2" ]; }
-masters() { local n c=0; for n in "$@"; do is_state "$n" MASTER && c=$((c + 1)); done; echo $c; }
+masters() { # masters [NS...]: without NS, the seed pair ($VPCSIM_NS_LB1 $VPCSIM_NS_LB2, tests/e2e)
+  local n c=0
+  [ $# -gt 0 ] || set -- "$VPCSIM_NS_LB1" "$VPCSIM_NS_LB2"
+  for n in "$@"; do is_state "$n" MASTER && c=$((c + 1)); done
+  echo $c
+}
 in_sync_ns() { ip netns exec "$1" curl -s -m 1 http://127.0.0.1:11111/netlox/v1/config/ha/peers | grep -q '"inSync":true'; }
 ha_state() { state_of "$(ns "$1")"; }
 state_is() { is_state "$(ns "$1")" "$2"; }

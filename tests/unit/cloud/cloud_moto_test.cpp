@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "cloud/aws/ec2_client.h"
+#include "common/strings.h"
 #include "cloud/aws/takeover_sequence.h"
 
 namespace floatlb::cloud::aws {
@@ -32,16 +33,8 @@ using namespace std::chrono_literals;
 // version's bin/ under $PYENV_ROOT, ~/.pyenv and /root/.pyenv. Empty when none is executable.
 std::string findMotoServer() {
   if (const char* e = std::getenv("FLOATLB_MOTO_SERVER"); e != nullptr && *e != '\0') return e;
-  std::vector<std::string> dirs;
   const char* path = std::getenv("PATH");
-  std::string p = path != nullptr ? path : "";
-  size_t pos = 0;
-  while (pos <= p.size()) {
-    size_t c = p.find(':', pos);
-    if (c == std::string::npos) c = p.size();
-    if (c > pos) dirs.push_back(p.substr(pos, c - pos));
-    pos = c + 1;
-  }
+  std::vector<std::string> dirs = splitList(path != nullptr ? path : "", ':');
   std::vector<std::string> roots;
   if (const char* r = std::getenv("PYENV_ROOT"); r != nullptr && *r != '\0') roots.emplace_back(r);
   if (const char* h = std::getenv("HOME"); h != nullptr && *h != '\0')

@@ -24,6 +24,12 @@ using floatlb::testing::RecordingProbeSink;
 Ip4 ip(const char* s) { return *Ip4::parse(s); }
 Endpoint ep(uint8_t last, uint8_t weight = 1) { return {Ip4::fromOctets(10, 0, 1, last), 8080, weight}; }
 
+std::vector<Endpoint> firstEndpoints(uint8_t n) {  // 10.0.1.1 .. 10.0.1.n
+  std::vector<Endpoint> eps;
+  for (uint8_t i = 1; i <= n; ++i) eps.push_back(ep(i));
+  return eps;
+}
+
 RuleSpec rule(uint16_t port, std::vector<Endpoint> eps, RuleOper oper = RuleOper::kCreate) {
   RuleSpec r;
   r.key = {ip("198.18.0.100"), port, L4Proto::kTcp, 0};
@@ -119,9 +125,7 @@ TEST_F(RuleManagerTest, DetachFromUnknownRuleOrUnknownEndpointIsNotFound) {
 }
 
 TEST_F(RuleManagerTest, ThirtyTwoEndpointsAreAcceptedAndProgrammed) {
-  std::vector<Endpoint> eps;
-  for (uint8_t i = 1; i <= 32; ++i) eps.push_back(ep(i));
-  RuleSpec r = rule(80, eps);
+  RuleSpec r = rule(80, firstEndpoints(32));
   ASSERT_TRUE(rm_.apply(r).ok());
   auto v = svc(r);
   ASSERT_TRUE(v.has_value());
@@ -135,9 +139,7 @@ TEST_F(RuleManagerTest, ThirtyTwoEndpointsAreAcceptedAndProgrammed) {
 }
 
 TEST_F(RuleManagerTest, AttachBeyondThirtyTwoIsRefusedAllOrNothing) {
-  std::vector<Endpoint> eps;
-  for (uint8_t i = 1; i <= 31; ++i) eps.push_back(ep(i));
-  RuleSpec r = rule(80, eps);
+  RuleSpec r = rule(80, firstEndpoints(31));
   ASSERT_TRUE(rm_.apply(r).ok());
   auto before = svc(r);
   // two more: the first would fit, the second not; neither may be applied
