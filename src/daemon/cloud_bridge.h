@@ -15,6 +15,10 @@
 #include "ha/ci_state.h"
 #include "lb/rule_manager.h"
 
+namespace floatlb {
+class MetricsWriter;
+}
+
 namespace floatlb::daemon {
 
 class CloudBridge {
@@ -30,7 +34,10 @@ class CloudBridge {
   // On shutdown: `last_node` (MASTER and no live peer) deletes the tagged ENI and subnet.
   virtual void stop(bool last_node) = 0;
   [[nodiscard]] virtual std::string timelineJson() const = 0;  // GET /config/cloud/timeline
-  [[nodiscard]] virtual std::string metricsText() const = 0;   // appended to /metrics
+  // floatlb_cloud_* metrics. metricsText() renders them alone (kept until every caller passes
+  // its MetricsWriter to appendMetrics()).
+  virtual void appendMetrics(MetricsWriter& w) const = 0;
+  [[nodiscard]] virtual std::string metricsText() const = 0;
 };
 
 // nullptr (and ok) for --cloud=on-prem; an error for an unknown cloud or a failed IMDS/EC2 setup.

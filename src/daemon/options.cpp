@@ -89,6 +89,14 @@ const std::map<std::string, Flag>& flags() {
                             o.cloud_cidr_block = v;
                             return okStatus();
                           }}},
+      {"cloudmode", {"subnet|routed: move the VIP subnet (default) or only routes (AWS multi-AZ)", true,
+                     [](Options& o, const std::string& v) -> Status {
+                       if (v != "subnet" && v != "routed") {
+                         return makeError(ErrorCode::kInvalidArgument, "--cloudmode: expected subnet or routed");
+                       }
+                       o.cloud_mode = v;
+                       return okStatus();
+                     }}},
       {"cloudinstance", {"suffix for AWS tag values", true, [](Options& o, const std::string& v) -> Status {
                            o.cloud_instance = v;
                            return okStatus();

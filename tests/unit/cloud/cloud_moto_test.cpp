@@ -1,5 +1,6 @@
 // Integration test: the real Ec2Client (libcurl, SigV4) against moto_server on 127.0.0.1. Builds a
-// two-AZ VPC with two instances, then runs the takeover sequence on node A and fails over to node B.
+// two-AZ VPC with two instances, then runs the product's takeover (TakeoverExecutor) on node A and
+// fails over to node B.
 // moto is lenient, so this checks protocol and response shapes, not AWS semantics. Exits 77 (SKIP)
 // when moto_server is not installed. Never talks to real AWS.
 #include <arpa/inet.h>
@@ -18,7 +19,7 @@
 #include <thread>
 
 #include "cloud/aws/ec2_client.h"
-#include "cloud/aws/takeover_sequence.h"
+#include "cloud/takeover/exec.h"
 
 namespace floatlb::cloud::aws {
 namespace {
@@ -187,32 +188,49 @@ TEST_F(MotoTest, TakeoverThenFailoverToOtherAz) {
   MUST(auto primary, ec2().describeNetworkInterfaces({{"attachment.instance-id", {a.instanceId}}}));
   ASSERT_FALSE(primary.empty());
 
-  TakeoverParams p;
-  p.vpcId = vpc.vpcId;
-  p.cidrBlock = "124.124.124.0/24";
-  p.securityGroupIds = primary[0].groupIds;
-  p.vips = {{"124.124.124.250", eip.publicIp}};
-  p.deleteEniAttempts = 3;
+  // The product's takeover (TakeoverExecutor) over the real client; moto answers waiters at once.
+  takeover::TakeoverGoal g;
+  g.vpcId = vpc.vpcId;
+  g.cidrBlock = Cidr::parse("124.124.124.0/24").value();
+  g.securityGroupIds = primary[0].groupIds;
+  g.vips = {{Ip4::parse("124.124.124.250").value(), eip.publicIp}};
+  g.tags.instance = "0";
+  takeover::ExecOptions xo;
+  xo.stepTimeout = 30s;
+  xo.pollInitial = 50ms;
+  xo.pollMax = 500ms;
+  takeover::TakeoverExecutor exec(ec2(), clock_, sleeper_, xo);
+  const Filters eni_tag = {{"tag:loxiType", {g.tags.eni()}}};
+  auto mutations_sent = [&] {
+    size_t n = 0;
+    for (const auto& b : http_->bodies) n += b.rfind("Action=Describe", 0) != 0;
+    return n;
+  };
 
-  // --- dry run on A: only Describe calls, nothing created ---
-  p.instanceId = a.instanceId;
-  p.availabilityZone = "ap-northeast-3a";
-  auto dry = runTakeoverSequence(ec2(), p, true, {});
+  // --- dry run on A: only Describe calls, a plan, nothing created ---
+  g.instanceId = a.instanceId;
+  g.availabilityZone = "ap-northeast-3a";
+  const size_t before_dry = mutations_sent();
+  auto dry_tl = exec.startTimeline("dry run");
+  auto dry = exec.plan(g, dry_tl);
   ASSERT_TRUE(dry.ok()) << dry.error().message;
-  for (const auto& s : dry->steps) {
-    EXPECT_EQ(s.executed, s.action.rfind("Describe", 0) == 0) << s.action;
-  }
-  MUST(auto none, ec2().describeSubnets({{"tag:floatlbType", {"floatlb-subnet0"}}}));
+  EXPECT_EQ(mutations_sent(), before_dry);
+  for (const auto& c : dry_tl.calls) EXPECT_TRUE(takeover::isDescribe(c.action)) << c.action;
+  bool plans_subnet = false;
+  for (const auto& st : dry->steps) plans_subnet |= st.kind == takeover::StepKind::kCreateSubnet;
+  EXPECT_TRUE(plans_subnet);
+  MUST(auto none, ec2().describeSubnets({{"tag:loxiType", {g.tags.subnet()}}}));
   EXPECT_TRUE(none.empty());
 
   // --- node A becomes MASTER ---
-  auto ta = runTakeoverSequence(ec2(), p, false, {});
-  ASSERT_TRUE(ta.ok()) << ta.error().message;
-  MUST(auto enis, ec2().describeNetworkInterfaces({{"tag:floatlbType", {"floatlb-eni0"}}}));
+  auto tla = exec.startTimeline("MASTER A");
+  auto ta = exec.run(g, tla, [] { return true; });
+  ASSERT_TRUE(ta.ok()) << ta.error().message << "\n" << tla.json();
+  MUST(auto enis, ec2().describeNetworkInterfaces(eni_tag));
   ASSERT_EQ(enis.size(), 1u);
   const NetworkInterface& ea = enis[0];
-  EXPECT_EQ(ea.networkInterfaceId, ta->eniId);
-  EXPECT_EQ(ea.subnetId, ta->subnetId);
+  EXPECT_EQ(ea.networkInterfaceId, ta->context.eniId);
+  EXPECT_EQ(ea.subnetId, ta->context.subnetId);
   EXPECT_EQ(ea.availabilityZone, "ap-northeast-3a");
   EXPECT_FALSE(ea.sourceDestCheck);
   ASSERT_TRUE(ea.attachment.has_value());
@@ -220,68 +238,68 @@ TEST_F(MotoTest, TakeoverThenFailoverToOtherAz) {
   EXPECT_EQ(ea.attachment->deviceIndex, 1);
   EXPECT_NE(std::find(ea.privateIpAddresses.begin(), ea.privateIpAddresses.end(), "124.124.124.250"),
             ea.privateIpAddresses.end());
-  EXPECT_EQ(ea.groupIds, p.securityGroupIds);
+  EXPECT_EQ(ea.groupIds, g.securityGroupIds);
   MUST(auto vpcs, ec2().describeVpcs({{"cidr-block-association.cidr-block", {"124.124.124.0/24"}}}));
   ASSERT_EQ(vpcs.size(), 1u);
   EXPECT_EQ(vpcs[0].vpcId, vpc.vpcId);
-  MUST(auto rts, ec2().describeRouteTables({{"tag:floatlbType", {"floatlb-routetable0"}}}));
+  MUST(auto rts, ec2().describeRouteTables({{"tag:loxiType", {g.tags.routeTable()}}}));
   ASSERT_EQ(rts.size(), 1u);
   ASSERT_EQ(rts[0].associations.size(), 1u);
-  EXPECT_EQ(rts[0].associations[0].subnetId, ta->subnetId);
+  EXPECT_EQ(rts[0].associations[0].subnetId, ta->context.subnetId);
   bool default_route = false;
   for (const auto& r : rts[0].routes)
     default_route |= r.destinationCidrBlock == "0.0.0.0/0" && r.gatewayId == igw.internetGatewayId;
   EXPECT_TRUE(default_route);
   MUST(auto addr, ec2().describeAddresses({{"public-ip", {eip.publicIp}}}, {}));
   ASSERT_EQ(addr.size(), 1u);
-  EXPECT_EQ(addr[0].networkInterfaceId, ta->eniId);
+  EXPECT_EQ(addr[0].networkInterfaceId, ta->context.eniId);
+  EXPECT_FALSE(addr[0].associationId.empty());
   // moto binds the EIP to the ENI's primary IP and ignores PrivateIpAddress; check the wire instead.
-  EXPECT_TRUE(http_->sent(
-      "AssociateAddress",
-      "&NetworkInterfaceId=" + ta->eniId + "&PrivateIpAddress=124.124.124.250&AllowReassociation=true"));
-  ASSERT_EQ(ta->eipAssociationIds.size(), 1u);
-  EXPECT_EQ(addr[0].associationId, ta->eipAssociationIds[0]);
+  EXPECT_TRUE(
+      http_->sent("AssociateAddress", "&NetworkInterfaceId=" + ta->context.eniId +
+                                          "&PrivateIpAddress=124.124.124.250&AllowReassociation=true"));
 
-  // --- failover: node B (other AZ) takes over, deleting A's ENI/subnet/route table ---
-  p.instanceId = b.instanceId;
-  p.availabilityZone = "ap-northeast-3b";
-  auto tb = runTakeoverSequence(ec2(), p, false, {});
-  ASSERT_TRUE(tb.ok()) << tb.error().message;
+  // --- failover: node B (other AZ) takes over, deleting A's ENI and subnet ---
+  g.instanceId = b.instanceId;
+  g.availabilityZone = "ap-northeast-3b";
+  takeover::TakeoverExecutor exec_b(ec2(), clock_, sleeper_, xo);
+  auto tlb = exec_b.startTimeline("MASTER B");
+  auto tb = exec_b.run(g, tlb, [] { return true; });
+  ASSERT_TRUE(tb.ok()) << tb.error().message << "\n" << tlb.json();
   int detaches = 0;
-  for (const auto& s : tb->steps) detaches += s.action == "DetachNetworkInterface" && s.executed;
+  for (const auto& c : tlb.calls) detaches += c.action == "DetachNetworkInterface" && c.ok;
   EXPECT_EQ(detaches, 1);
-  MUST(enis, ec2().describeNetworkInterfaces({{"tag:floatlbType", {"floatlb-eni0"}}}));
+  MUST(enis, ec2().describeNetworkInterfaces(eni_tag));
   ASSERT_EQ(enis.size(), 1u);
-  EXPECT_EQ(enis[0].networkInterfaceId, tb->eniId);
-  EXPECT_NE(tb->eniId, ta->eniId);
+  EXPECT_EQ(enis[0].networkInterfaceId, tb->context.eniId);
+  EXPECT_NE(tb->context.eniId, ta->context.eniId);
   EXPECT_EQ(enis[0].availabilityZone, "ap-northeast-3b");
   ASSERT_TRUE(enis[0].attachment.has_value());
   EXPECT_EQ(enis[0].attachment->instanceId, b.instanceId);
-  auto old_eni = ec2().describeNetworkInterfaces({{"network-interface-id", {ta->eniId}}});
+  auto old_eni = ec2().describeNetworkInterfaces({{"network-interface-id", {ta->context.eniId}}});
   ASSERT_TRUE(old_eni.ok());
   EXPECT_TRUE(old_eni->empty());
-  MUST(auto subnets, ec2().describeSubnets({{"tag:floatlbType", {"floatlb-subnet0"}}}));
+  MUST(auto subnets, ec2().describeSubnets({{"tag:loxiType", {g.tags.subnet()}}}));
   ASSERT_EQ(subnets.size(), 1u);
-  EXPECT_EQ(subnets[0].subnetId, tb->subnetId);
+  EXPECT_EQ(subnets[0].subnetId, tb->context.subnetId);
   EXPECT_EQ(subnets[0].availabilityZone, "ap-northeast-3b");
-  MUST(rts, ec2().describeRouteTables({{"tag:floatlbType", {"floatlb-routetable0"}}}));
+  MUST(rts, ec2().describeRouteTables({{"tag:loxiType", {g.tags.routeTable()}}}));
   ASSERT_EQ(rts.size(), 1u);
-  EXPECT_EQ(rts[0].routeTableId, tb->routeTableId);
+  EXPECT_EQ(rts[0].routeTableId, tb->context.routeTableId);
   MUST(addr, ec2().describeAddresses({}, {eip.publicIp}));
   ASSERT_EQ(addr.size(), 1u);
-  EXPECT_EQ(addr[0].networkInterfaceId, tb->eniId);
-  EXPECT_TRUE(http_->sent(
-      "AssociateAddress",
-      "&NetworkInterfaceId=" + tb->eniId + "&PrivateIpAddress=124.124.124.250&AllowReassociation=true"));
-  EXPECT_TRUE(http_->sent("DetachNetworkInterface", "&Force=true"));
+  EXPECT_EQ(addr[0].networkInterfaceId, tb->context.eniId);
   EXPECT_TRUE(
-      http_->sent("AssignPrivateIpAddresses", "&PrivateIpAddress.1=124.124.124.250&AllowReassignment=true"));
+      http_->sent("AssociateAddress", "&NetworkInterfaceId=" + tb->context.eniId +
+                                          "&PrivateIpAddress=124.124.124.250&AllowReassociation=true"));
+  EXPECT_TRUE(http_->sent("DetachNetworkInterface", "&Force=true"));
+  EXPECT_TRUE(http_->sent("CreateNetworkInterface", "PrivateIpAddresses.1.PrivateIpAddress=124.124.124.250"));
   EXPECT_TRUE(http_->sent("AttachNetworkInterface", "&DeviceIndex=1"));
 
   // --- per-VIP teardown calls ---
   EXPECT_TRUE(ec2().disassociateAddress(addr[0].associationId).ok());
-  EXPECT_TRUE(ec2().unassignPrivateIpAddresses(tb->eniId, {"124.124.124.250"}).ok());
-  EXPECT_TRUE(ec2().createTags({tb->eniId}, {{"owner", "llbB"}}).ok());
+  EXPECT_TRUE(ec2().unassignPrivateIpAddresses(tb->context.eniId, {"124.124.124.250"}).ok());
+  EXPECT_TRUE(ec2().createTags({tb->context.eniId}, {{"owner", "llbB"}}).ok());
   MUST(enis, ec2().describeNetworkInterfaces({{"tag:owner", {"llbB"}}}));
   ASSERT_EQ(enis.size(), 1u);
   EXPECT_EQ(
