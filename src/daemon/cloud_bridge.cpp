@@ -115,7 +115,6 @@ class AwsCloudBridge final : public CloudBridge {
   }
 
   std::string timelineJson() const override { return hook_ ? hook_->timelineJson() : "{}"; }
-  std::string metricsText() const override { return hook_ ? hook_->metricsText() : ""; }
   void appendMetrics(MetricsWriter& w) const override {
     if (hook_) hook_->appendMetrics(w);
   }

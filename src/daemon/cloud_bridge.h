@@ -9,19 +9,16 @@
 #include <memory>
 #include <string>
 
+#include "api/views.h"
 #include "common/clock.h"
 #include "common/result.h"
 #include "daemon/options.h"
 #include "ha/ci_state.h"
 #include "lb/rule_manager.h"
 
-namespace floatlb {
-class MetricsWriter;
-}
-
 namespace floatlb::daemon {
 
-class CloudBridge {
+class CloudBridge : public api::CloudView {
  public:
   virtual ~CloudBridge() = default;
   // Registers the state observer and starts the worker. Call once, after the rules are restored.
@@ -33,11 +30,9 @@ class CloudBridge {
   virtual void setLinkReady(std::function<Status(const std::string& ifname)> fn) = 0;
   // On shutdown: `last_node` (MASTER and no live peer) deletes the tagged ENI and subnet.
   virtual void stop(bool last_node) = 0;
-  [[nodiscard]] virtual std::string timelineJson() const = 0;  // GET /config/cloud/timeline
-  // floatlb_cloud_* metrics. metricsText() renders them alone (kept until every caller passes
-  // its MetricsWriter to appendMetrics()).
-  virtual void appendMetrics(MetricsWriter& w) const = 0;
-  [[nodiscard]] virtual std::string metricsText() const = 0;
+  [[nodiscard]] std::string timelineJson() const override = 0;  // GET /config/cloud/timeline
+  // floatlb_cloud_* families into /metrics' writer (CloudView::metricsText() stays empty).
+  void appendMetrics(MetricsWriter& w) const override = 0;
 };
 
 // nullptr (and ok) for --cloud=on-prem; an error for an unknown cloud or a failed IMDS/EC2 setup.
