@@ -8,6 +8,7 @@
 
 #include "cloud/hook/cloud_hook.h"
 #include "support/manual_timer.h"
+#include "support/routed_world.h"
 #include "support/sim_world.h"
 
 namespace floatlb::cloud {
@@ -210,6 +211,44 @@ TEST(CloudHook, LastNodeShutdownCleansUp) {
   f.hook->stop();
   EXPECT_TRUE(w.taggedEnis().empty());
   EXPECT_TRUE(w.taggedSubnets().empty());
+}
+
+// Routed mode: MASTER = one round of route writes; a verify tick that finds the routes on a peer
+// with a newer epoch steps down at once and writes nothing against it.
+TEST(CloudHookRouted, MasterWritesRoutesInOneRoundAndStepsDownWhenANewerPeerHoldsThem) {
+  testing::RoutedWorld w;
+  ManualTimer timer(w.clock);
+  CloudHookConfig cfg;
+  cfg.routed = w.goal();
+  std::mutex mu;
+  std::vector<std::string> step_downs;
+  CloudHook hook(
+      cfg, w.ec2, w.clock, w.sleeper, nullptr, [&] { return cfg.routed->vips; },
+      [&](const std::string& why) {
+        std::lock_guard l(mu);
+        step_downs.push_back(why);
+      },
+      &timer);
+  ASSERT_TRUE(hook.prepare().ok()) << hook.status().lastError;
+  hook.onMaster("MASTER (epoch 6)", 6);  // the golden gateway table is tagged epoch 7 by the peer
+  ASSERT_TRUE(eventually([&] { return hook.status().converged; })) << hook.status().lastError;
+  auto tl = hook.lastTimeline();
+  ASSERT_TRUE(tl.has_value());
+  EXPECT_EQ(tl->mode, "routed");
+  EXPECT_EQ(tl->criticalSerialCalls(), 1u) << tl->json();
+  EXPECT_EQ(tl->criticalReads(), 0u);
+  const size_t first = w.mark();
+  ASSERT_TRUE(timer.fire().has_value());
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard l(mu);
+    return !step_downs.empty();
+  }));
+  EXPECT_EQ(hook.status().stepDowns, 1);
+  const auto reqs = w.since(first);
+  ASSERT_EQ(reqs.size(), 1u) << "one DescribeRouteTables, no write against the peer";
+  EXPECT_EQ(reqs[0].action, "DescribeRouteTables");
+  EXPECT_NE(step_downs[0].find("eni-0aaaaaaaaaaaaaaa1"), std::string::npos) << step_downs[0];
+  hook.stop();
 }
 
 }  // namespace
