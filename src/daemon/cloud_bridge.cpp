@@ -1,18 +1,27 @@
 #include "daemon/cloud_bridge.h"
 
-#include "cloud/aws/config.h"
-#include "cloud/aws/credentials.h"
-#include "cloud/aws/ec2_client.h"
-#include "cloud/aws/http.h"
-#include "cloud/aws/imds.h"
+#include <charconv>
+
+#include "cloud/aws/bootstrap.h"
 #include "cloud/hook/cloud_hook.h"
+#include "cloud/takeover/identity.h"
 #include "common/log.h"
+#include "common/strings.h"
 
 namespace floatlb::daemon {
 
 namespace {
 
 namespace aws = cloud::aws;
+namespace takeover = cloud::takeover;
+
+// The HA epoch in a transition reason ("epoch 3: peer silent for 300 ms"); 0 if none.
+uint64_t epochOf(const std::string& reason) {
+  const size_t at = reason.find("epoch ");
+  uint64_t v = 0;
+  if (at != std::string::npos) std::from_chars(reason.data() + at + 6, reason.data() + reason.size(), v);
+  return v;
+}
 
 class AwsCloudBridge final : public CloudBridge {
  public:
@@ -30,37 +39,31 @@ class AwsCloudBridge final : public CloudBridge {
       if (!c) return c.error().wrap("--cloudcidrblock");
       block = *c;
     }
-    auto env = aws::processEnv();
-    aws::AwsConfig cfg = aws::loadAwsConfig(env);
-    http_ = aws::makeCurlTransport();
-    aws::ImdsConfig ic;
-    if (!cfg.imdsEndpoint.empty()) ic.endpoint = cfg.imdsEndpoint;
-    imds_ = std::make_unique<aws::ImdsClient>(*http_, clock_, ic);
-    aws::TakeoverGoal goal;
-    FLB_ASSIGN_OR_RETURN(goal.instanceId, imds_->instanceId());
-    FLB_ASSIGN_OR_RETURN(goal.availabilityZone, imds_->availabilityZone());
-    FLB_ASSIGN_OR_RETURN(std::string mac, imds_->mac());
-    FLB_ASSIGN_OR_RETURN(aws::ImdsInterface primary, imds_->interfaceInfo(mac));
-    goal.vpcId = primary.vpcId;
-    goal.securityGroupIds = primary.securityGroupIds;
+    FLB_ASSIGN_OR_RETURN(stack_, aws::makeAwsStack(aws::processEnv(), {}, clock_));
+    takeover::TakeoverGoal goal;
+    FLB_TRY(takeover::fillIdentityFromImds(*stack_->imds, goal));
     goal.cidrBlock = block;
     goal.tags.instance = o.cloud_instance;
-    if (cfg.region.empty()) {
-      auto region = imds_->region();
-      FLB_TRY(aws::finalizeRegion(cfg, region.ok() ? *region : ""));
-    } else {
-      FLB_TRY(aws::finalizeRegion(cfg, ""));
-    }
-    creds_ = aws::makeDefaultCredentialsProvider(env, *imds_, clock_);
-    ec2_ = std::make_unique<aws::Ec2Client>(
-        aws::Ec2ClientOptions{cfg.endpoint, cfg.region, cfg.retry, cfg.rateLimit},
-        aws::Ec2ClientDeps{*http_, *creds_, clock_, sleeper_, random_});
-    if (block) os_ = cloud::makeNetlinkConfigurator();
     cloud::CloudHookConfig hc;
     hc.goal = goal;
+    const bool routed = o.cloud_mode == "routed";
+    if (routed) {
+      if (!block) return makeError(ErrorCode::kInvalidArgument, "--cloudmode=routed needs --cloudcidrblock");
+      // Nothing moves onto this instance: the VIPs stay local, the routes come to my primary ENI.
+      takeover::RoutedGoal rg;
+      rg.cidrBlock = *block;
+      rg.tags.instance = o.cloud_instance;
+      FLB_TRY(takeover::fillRoutedIdentity(*stack_->imds, rg));
+      if (o.cluster != "none") {
+        for (const auto& peer : splitList(o.cluster)) rg.peerIps.push_back(peer.substr(0, peer.find(':')));
+      }
+      hc.routed = rg;
+    } else if (block) {
+      os_ = cloud::makeNetlinkConfigurator();
+    }
     const bool multi_az = block.has_value();
     hook_ = std::make_unique<cloud::CloudHook>(
-        hc, *ec2_, clock_, sleeper_, os_.get(), [this, multi_az] { return vips(multi_az); },
+        hc, *stack_->ec2, clock_, stack_->sleeper, os_.get(), [this, multi_az] { return vips(multi_az); },
         [this](const std::string& why) {
           if (step_down_) step_down_(why);
         });
@@ -69,8 +72,11 @@ class AwsCloudBridge final : public CloudBridge {
       (void)cistate_.set(lb::kDefaultHaInstance, ha::CiState::kBackup, Ip4());
     };
     FLB_INFO("cloud", "aws: instance {} in {} ({}), {} mode{}, endpoint {}", goal.instanceId,
-             goal.availabilityZone, goal.vpcId, multi_az ? "multi-AZ" : "single-AZ",
-             multi_az ? " for " + block->str() : "", cfg.endpoint);
+             goal.availabilityZone, goal.vpcId,
+             routed     ? "routed multi-AZ"
+             : multi_az ? "multi-AZ"
+                        : "single-AZ",
+             multi_az ? " for " + block->str() : "", stack_->config.endpoint);
     return okStatus();
   }
 
@@ -82,7 +88,7 @@ class AwsCloudBridge final : public CloudBridge {
     cistate_.addObserver([this](const ha::CiInstance& ci, ha::CiState) {
       if (ci.name != lb::kDefaultHaInstance) return;
       if (ci.state == ha::CiState::kMaster) {
-        hook_->onMaster(ci.reason.empty() ? "MASTER" : "MASTER (" + ci.reason + ")");
+        hook_->onMaster(ci.reason.empty() ? "MASTER" : "MASTER (" + ci.reason + ")", epochOf(ci.reason));
       } else {
         hook_->onBackup();
       }
@@ -109,11 +115,13 @@ class AwsCloudBridge final : public CloudBridge {
   }
 
   std::string timelineJson() const override { return hook_ ? hook_->timelineJson() : "{}"; }
-  std::string metricsText() const override { return hook_ ? hook_->metricsText() : ""; }
+  void appendMetrics(MetricsWriter& w) const override {
+    if (hook_) hook_->appendMetrics(w);
+  }
 
  private:
-  std::vector<aws::VipEip> vips(bool multi_az) {
-    std::vector<aws::VipEip> out;
+  std::vector<takeover::VipEip> vips(bool multi_az) {
+    std::vector<takeover::VipEip> out;
     for (const auto& r : rules_.list()) {
       if (r.spec.haInstance() != lb::kDefaultHaInstance) continue;
       if (r.spec.private_ip) {
@@ -128,12 +136,7 @@ class AwsCloudBridge final : public CloudBridge {
   ha::CiStateTable& cistate_;
   lb::RuleManager& rules_;
   const Clock& clock_;
-  aws::RealSleeper sleeper_;
-  aws::Mt19937Random random_;
-  std::unique_ptr<aws::HttpTransport> http_;
-  std::unique_ptr<aws::ImdsClient> imds_;
-  std::unique_ptr<aws::CredentialsProvider> creds_;
-  std::unique_ptr<aws::Ec2Client> ec2_;
+  std::unique_ptr<aws::AwsStack> stack_;
   std::unique_ptr<cloud::InterfaceConfigurator> os_;
   std::function<void(const std::string&)> step_down_;
   std::unique_ptr<cloud::CloudHook> hook_;

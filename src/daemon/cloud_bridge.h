@@ -30,8 +30,9 @@ class CloudBridge : public api::CloudView {
   virtual void setLinkReady(std::function<Status(const std::string& ifname)> fn) = 0;
   // On shutdown: `last_node` (MASTER and no live peer) deletes the tagged ENI and subnet.
   virtual void stop(bool last_node) = 0;
-  [[nodiscard]] virtual std::string timelineJson() const = 0;  // GET /config/cloud/timeline
-  [[nodiscard]] virtual std::string metricsText() const = 0;   // appended to /metrics
+  [[nodiscard]] std::string timelineJson() const override = 0;  // GET /config/cloud/timeline
+  // floatlb_cloud_* families into /metrics' writer (CloudView::metricsText() stays empty).
+  void appendMetrics(MetricsWriter& w) const override = 0;
 };
 
 // nullptr (and ok) for --cloud=on-prem; an error for an unknown cloud or a failed IMDS/EC2 setup.

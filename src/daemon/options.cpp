@@ -28,6 +28,8 @@ void describe(CLI::App& app, Options& o) {
       "script run as HOOK INSTANCE STATE VIP on every HA transition (default /opt/floatlb/ha_hook.sh)");
   app.add_option("--cloud", o.cloud, "on-prem|aws")->check(CLI::IsMember({"on-prem", "aws"}));
   app.add_option("--cloudcidrblock", o.cloud_cidr_block, "CIDR of the VIP subnet (AWS multi-AZ)");
+  app.add_option("--cloudmode", o.cloud_mode, "subnet|routed: move the VIP subnet (default) or only routes (AWS multi-AZ)")
+      ->check(CLI::IsMember({"subnet", "routed"}));
   app.add_option("--cloudinstance", o.cloud_instance, "suffix for AWS tag values");
   app.add_option_function<std::string>(
       "--interfaces", [&o](const std::string& v) { o.interfaces = splitList(v); },

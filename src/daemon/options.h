@@ -26,6 +26,7 @@ struct Options {
   std::string cloud = "on-prem";
   std::string cloud_cidr_block;
   std::string cloud_instance;
+  std::string cloud_mode = "subnet";  // --cloudmode: subnet | routed
   // datapath (floatlb)
   std::vector<std::string> interfaces;  // empty = all non-loopback interfaces (watched)
   std::string blacklist;                // regex of interfaces to skip

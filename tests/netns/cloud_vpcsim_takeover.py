@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
-"""Traffic proof via the client library: floatlb's AWS client (flb-ec2 -> Ec2Client, ImdsClient,
-runTakeoverSequence) runs the loxilb multi-AZ takeover against vpcsim from INSIDE the instance
-namespaces, with identity, region and instance-role credentials from IMDSv2 and the EC2 endpoint from
+"""Traffic proof via the client library: the product's takeover (flb-ec2 takeover -> TakeoverExecutor
+over Ec2Client and ImdsClient, the code the daemon's CloudHook runs) against vpcsim from INSIDE the
+instance namespaces, with identity, region and instance-role credentials from IMDSv2 and the EC2 endpoint from
 vpcsim's env file. Instance 1 (AZ-a) claims the VIP subnet/ENI/private VIP/EIP and the internet client
 reaches its web server through the EIP; instance 2 (AZ-b) then takes everything over (force detach,
-delete ENI once detached, delete subnet, re-create in AZ-b, attach, assign, re-associate) and the same
+wait for the detach, delete ENI and subnet, re-create them in AZ-b with the VIP, attach, re-associate) and the same
 EIP reaches instance 2. Asserts the end state with the client library and nothing leaked. Root;
 exits 77 otherwise."""
+import json
 import os
 import shutil
 import subprocess
@@ -22,7 +23,7 @@ from sim_traffic import fetch, start_web  # noqa: E402  (web server in a namespa
 # The seed's VIP block (TESTBED.md address plan); inside the VPC's primary 192.168.0.0/16.
 BLOCK, VIP = "192.168.248.0/24", "192.168.248.254"
 AZ_A, AZ_B = "ap-northeast-3a", "ap-northeast-3b"
-TAG = "tag:floatlbType"
+TAG = "tag:loxiType"  # the product's tags: loxiType=loxilb-eni / loxilb-subnet / loxilb-routetable
 
 
 def check(cond, what):
@@ -53,17 +54,23 @@ def check_imds(sim, name, az):
 
 
 def takeover(sim, name):
-    """flb-ec2 takeover inside the instance; returns (steps, eni_id)."""
+    """flb-ec2 takeover inside the instance; returns (calls, eni_id): calls = [(action, call)] from the
+    executor's timeline, in order."""
     res = flb_in_instance(sim, sim.ns(name), "--stats", "takeover", "--cidr", BLOCK,
                           "--vip", f"{VIP}={sim.env['VPCSIM_EIP_LB_EIP']}")
     out = ok(res, f"takeover on {name}")
     print(out.rstrip())
-    st = stats(res[2])
-    print(f"{name}: {st}")
-    steps = parse_steps(out)
-    created = [r for a, r in steps if a == "CreateNetworkInterface"]
-    check(len(created) == 1 and created[0].split()[-2].startswith("eni-"), f"{name}: ENI created")
-    return steps, created[0].split()[-2]
+    print(f"{name}: {stats(res[2])}")
+    lines_ = dict(parse_steps(out))
+    tl = json.loads(lines_["timeline"])
+    ctx = dict(kv.split("=", 1) for kv in lines_["context"].split())
+    check(tl["converged"] and not tl["error"], f"{name}: the takeover converged")
+    check(ctx["eni"].startswith("eni-"), f"{name}: ENI {ctx['eni']} in the context")
+    return [(c["action"], c) for c in tl["calls"] if c["ok"]], ctx["eni"]
+
+
+def tagged(sim, kind, value):
+    return lines(ok(flb_host(sim, f"describe-{kind}", "--filter", f"{TAG}={value}"), kind))
 
 
 def configure_vip(sim, name, eni_id):
@@ -98,31 +105,32 @@ def run(sim, tmp, procs):
     start_web(sim, sim.ns("lb2"), "hello from lb2", tmp, procs)
 
     # Phase 1: lb1 (AZ-a) claims the VIP.
-    steps, eni1 = takeover(sim, "lb1")
-    acts = [a for a, _ in steps]
+    calls, eni1 = takeover(sim, "lb1")
+    acts = [a for a, _ in calls]
     check(not any(a.startswith("Detach") or a.startswith("Delete") for a in acts), "phase 1: nothing to tear down")
-    check(any(a == "CreateSubnet" and f"in {AZ_A}" in r for a, r in steps), f"phase 1: VIP subnet in {AZ_A}")
-    check(any(a == "AttachNetworkInterface" and lb1 in r for a, r in steps), "phase 1: ENI attached to lb1")
-    check(any(a == "AssociateAddress" and r.split()[-1].startswith("eipassoc-") for a, r in steps),
-          "phase 1: EIP associated")
+    subnets = tagged(sim, "subnets", "loxilb-subnet")
+    check(len(subnets) == 1 and subnets[0].split()[3] == AZ_A, f"phase 1: VIP subnet in {AZ_A}: {subnets}")
+    enis = tagged(sim, "network-interfaces", "loxilb-eni")
+    check(len(enis) == 1 and enis[0].split()[0] == eni1 and f"attach={lb1}#1" in enis[0],
+          "phase 1: ENI attached to lb1")
+    check(any(a == "AssociateAddress" for a in acts), "phase 1: EIP associated")
     configure_vip(sim, "lb1", eni1)
     wait_for("lb1 through the EIP", lambda: fetch(sim, eip) == "hello from lb1", timeout=20)
     print(f"phase 1: client -> {eip} -> {VIP} on lb1")
 
     # Phase 2: lb2 (AZ-b) takes over. A 1.5 s detach makes the sequence wait for it before deleting.
     sim.admin("/config", {"detach_ms": 1500})
-    steps, eni2 = takeover(sim, "lb2")
-    acts = [a for a, _ in steps]
+    calls, eni2 = takeover(sim, "lb2")
+    acts = [a for a, _ in calls]
     order = ["DetachNetworkInterface", "DeleteNetworkInterface", "DeleteSubnet", "CreateSubnet",
-             "CreateNetworkInterface", "AttachNetworkInterface", "AssignPrivateIpAddresses", "AssociateAddress"]
+             "CreateNetworkInterface", "AttachNetworkInterface", "AssociateAddress"]
+    check(all(a in acts for a in order), f"phase 2: every step ran: {acts}")
     idx = [acts.index(a) for a in order]
-    check(idx == sorted(idx), "phase 2: detach, delete ENI, delete subnet, create subnet, ENI, attach, assign, "
-                              "associate (in this order)")
-    deletes = [r for a, r in steps if a == "DeleteNetworkInterface"]
-    check(deletes[-1].endswith(" ok") and all("InvalidNetworkInterface.InUse" in r for r in deletes[:-1]),
-          f"phase 2: old ENI deleted once the detach completed ({len(deletes)} attempt(s))")
-    check(any(a == "CreateSubnet" and f"in {AZ_B}" in r for a, r in steps), f"phase 2: VIP subnet in {AZ_B}")
-    check(any(a == "AttachNetworkInterface" and lb2 in r for a, r in steps), "phase 2: ENI attached to lb2")
+    check(idx == sorted(idx), "phase 2: detach, delete ENI, delete subnet, create subnet, ENI (with the VIP), "
+                              "attach, associate (in this order)")
+    polls = [c for a, c in calls[idx[0]:idx[1]] if a == "DescribeNetworkInterfaces" and c.get("poll")]
+    check(len(polls) >= 1 and acts.count("DeleteNetworkInterface") == 1,
+          f"phase 2: the 1.5 s detach was waited for ({len(polls)} poll(s)), then the ENI deleted once")
     wait_for("lb1 lost the hot-plugged interface",
              lambda: sorted(sim.sh(sim.ns("lb1"), "ls /sys/class/net").split()) == ["eth0", "lo"], timeout=10)
     configure_vip(sim, "lb2", eni2)
@@ -132,15 +140,15 @@ def run(sim, tmp, procs):
         check("hello from lb1" not in fetch(sim, eip), "traffic no longer reaches lb1")
 
     # End state through the client library (host side, static keys): nothing leaked.
-    enis = lines(ok(flb_host(sim, "describe-network-interfaces", "--filter", f"{TAG}=floatlb-eni0"), "enis"))
+    enis = tagged(sim, "network-interfaces", "loxilb-eni")
     check(len(enis) == 1, f"exactly one tagged ENI: {enis}")
     f = enis[0].split()
     check(f[0] == eni2 and f[3] == AZ_B and f"attach={lb2}#1" in enis[0] and "ips=2" in enis[0] and
           "srcdst=0" in enis[0], f"the ENI is {eni2} in {AZ_B}, on lb2 at device 1, VIP assigned, src/dst off")
-    subnets = lines(ok(flb_host(sim, "describe-subnets", "--filter", f"{TAG}=floatlb-subnet0"), "subnets"))
+    subnets = tagged(sim, "subnets", "loxilb-subnet")
     check(len(subnets) == 1 and subnets[0].split()[2] == BLOCK and subnets[0].split()[3] == AZ_B,
           f"exactly one tagged subnet, {BLOCK} in {AZ_B}: {subnets}")
-    rts = lines(ok(flb_host(sim, "describe-route-tables", "--filter", f"{TAG}=floatlb-routetable0"), "rtbs"))
+    rts = tagged(sim, "route-tables", "loxilb-routetable")
     check(len(rts) == 1, f"exactly one tagged route table: {rts}")
     addr = lines(ok(flb_host(sim, "describe-addresses", "--public-ip", eip), "addresses"))
     check(len(addr) == 1 and f"eni={eni2}" in addr[0] and f"priv={VIP}" in addr[0],

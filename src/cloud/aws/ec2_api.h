@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cloud/aws/aws_error.h"
@@ -48,6 +49,23 @@ class Ec2Api {
   virtual AwsStatus deleteRouteTable(const std::string& route_table_id) = 0;
   virtual AwsStatus createRoute(const std::string& route_table_id, const std::string& destination_cidr,
                                 const std::string& gateway_id) = 0;
+  // --- routes to an ENI and gateway route tables (routed mode) ---
+  // CreateRoute/ReplaceRoute with NetworkInterfaceId (a more-specific route or a gateway table's).
+  virtual AwsStatus createRouteToInterface(const std::string& route_table_id,
+                                           const std::string& destination_cidr,
+                                           const std::string& eni_id) = 0;
+  virtual AwsStatus replaceRouteToInterface(const std::string& route_table_id,
+                                            const std::string& destination_cidr,
+                                            const std::string& eni_id) = 0;
+  virtual AwsStatus deleteRoute(const std::string& route_table_id, const std::string& destination_cidr) = 0;
+  // AssociateRouteTable GatewayId= (edge association with the internet gateway); the association id.
+  virtual AwsResult<std::string> associateGatewayRouteTable(const std::string& route_table_id,
+                                                            const std::string& gateway_id) = 0;
+  // Sends `params` with DryRun=true: ok when AWS answers DryRunOperation (the caller may make the
+  // call), the AwsError otherwise (UnauthorizedOperation: the role lacks it).
+  virtual AwsStatus dryRun(const std::string& action,
+                           const std::vector<std::pair<std::string, std::string>>& params) = 0;
+
   virtual AwsResult<std::vector<Vpc>> describeVpcs(const Filters& filters) = 0;
   virtual AwsResult<VpcCidrBlockAssociation> associateVpcCidrBlock(const std::string& vpc_id,
                                                                    const std::string& cidr) = 0;

@@ -267,6 +267,51 @@ AwsStatus Ec2Client::createRoute(const std::string& route_table_id, const std::s
                     .set("GatewayId", gateway_id));
 }
 
+AwsStatus Ec2Client::createRouteToInterface(const std::string& route_table_id,
+                                            const std::string& destination_cidr, const std::string& eni_id) {
+  return simple(QueryParams("CreateRoute")
+                    .set("RouteTableId", route_table_id)
+                    .set("DestinationCidrBlock", destination_cidr)
+                    .set("NetworkInterfaceId", eni_id));
+}
+
+AwsStatus Ec2Client::replaceRouteToInterface(const std::string& route_table_id,
+                                             const std::string& destination_cidr, const std::string& eni_id) {
+  return simple(QueryParams("ReplaceRoute")
+                    .set("RouteTableId", route_table_id)
+                    .set("DestinationCidrBlock", destination_cidr)
+                    .set("NetworkInterfaceId", eni_id));
+}
+
+AwsStatus Ec2Client::deleteRoute(const std::string& route_table_id, const std::string& destination_cidr) {
+  return simple(QueryParams("DeleteRoute")
+                    .set("RouteTableId", route_table_id)
+                    .set("DestinationCidrBlock", destination_cidr));
+}
+
+AwsResult<std::string> Ec2Client::associateGatewayRouteTable(const std::string& route_table_id,
+                                                             const std::string& gateway_id) {
+  QueryParams p("AssociateRouteTable");
+  p.set("RouteTableId", route_table_id).set("GatewayId", gateway_id);
+  AwsResult<std::string> r = call(p);
+  if (!r.ok()) return r.error();
+  return lift(parseAssociateRouteTable(*r), p.action());
+}
+
+AwsStatus Ec2Client::dryRun(const std::string& action,
+                            const std::vector<std::pair<std::string, std::string>>& params) {
+  QueryParams p(action);
+  for (const auto& [k, v] : params) p.set(k, v);
+  p.setBool("DryRun", true);
+  AwsResult<std::string> r = call(p);
+  if (r.ok()) {
+    return AwsError{
+        ErrorCode::kInternal, "DryRunIgnored", action + " answered without checking DryRun", "", 200, action};
+  }
+  if (r.error().is("DryRunOperation")) return AwsStatus();
+  return r.error();
+}
+
 AwsResult<std::vector<Vpc>> Ec2Client::describeVpcs(const Filters& filters) {
   QueryParams p("DescribeVpcs");
   p.setFilters(filters);

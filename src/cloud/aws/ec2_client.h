@@ -73,6 +73,15 @@ class Ec2Client final : public Ec2Api {
   AwsStatus deleteRouteTable(const std::string& route_table_id) override;
   AwsStatus createRoute(const std::string& route_table_id, const std::string& destination_cidr,
                         const std::string& gateway_id) override;
+  AwsStatus createRouteToInterface(const std::string& route_table_id, const std::string& destination_cidr,
+                                   const std::string& eni_id) override;
+  AwsStatus replaceRouteToInterface(const std::string& route_table_id, const std::string& destination_cidr,
+                                    const std::string& eni_id) override;
+  AwsStatus deleteRoute(const std::string& route_table_id, const std::string& destination_cidr) override;
+  AwsResult<std::string> associateGatewayRouteTable(const std::string& route_table_id,
+                                                    const std::string& gateway_id) override;
+  AwsStatus dryRun(const std::string& action,
+                   const std::vector<std::pair<std::string, std::string>>& params) override;
   AwsResult<std::vector<Vpc>> describeVpcs(const Filters& filters) override;
   AwsResult<VpcCidrBlockAssociation> associateVpcCidrBlock(const std::string& vpc_id,
                                                            const std::string& cidr) override;

@@ -49,6 +49,7 @@ struct NetworkInterface {
   std::string macAddress;
   std::string privateIpAddress;                 // primary
   std::vector<std::string> privateIpAddresses;  // all, primary first
+  std::string publicIp;                         // of the primary IP (association), "" if none
   std::vector<std::string> groupIds;
   bool sourceDestCheck = true;
   std::optional<NetworkInterfaceAttachment> attachment;
@@ -68,6 +69,7 @@ struct RouteTableAssociation {
   std::string associationId;  // rtbassoc-...
   std::string subnetId;       // empty for the main association
   bool main = false;
+  std::string gatewayId;  // edge association (gateway route table): igw-...
 };
 
 struct Route {

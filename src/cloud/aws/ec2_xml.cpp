@@ -51,6 +51,7 @@ NetworkInterface parseEni(xml_node n) {
   e.availabilityZone = text(n, "availabilityZone");
   e.description = text(n, "description");
   e.status = text(n, "status");
+  e.publicIp = text(n.child("association"), "publicIp");
   e.macAddress = text(n, "macAddress");
   e.privateIpAddress = text(n, "privateIpAddress");
   e.sourceDestCheck = boolText(n, "sourceDestCheck", true);
@@ -85,7 +86,7 @@ RouteTable parseRouteTable(xml_node n) {
   r.vpcId = text(n, "vpcId");
   eachItem(n, "associationSet", [&](xml_node it) {
     r.associations.push_back(RouteTableAssociation{text(it, "routeTableAssociationId"), text(it, "subnetId"),
-                                                   boolText(it, "main", false)});
+                                                   boolText(it, "main", false), text(it, "gatewayId")});
   });
   eachItem(n, "routeSet", [&](xml_node it) {
     r.routes.push_back(Route{text(it, "destinationCidrBlock"), text(it, "gatewayId"),

@@ -3,22 +3,46 @@
 #include <algorithm>
 
 #include "common/log.h"
+#include "common/metrics.h"
 
 namespace floatlb::cloud {
 
+namespace {
+
+class RealWorkerTimer final : public WorkerTimer {
+ public:
+  void waitFor(std::unique_lock<std::mutex>& lock, std::condition_variable& cv, Duration d,
+               const std::function<bool()>& wake) override {
+    cv.wait_for(lock, d, wake);
+  }
+};
+
+}  // namespace
+
+WorkerTimer& realWorkerTimer() {
+  static RealWorkerTimer t;
+  return t;
+}
+
 CloudHook::CloudHook(CloudHookConfig config, aws::Ec2Api& ec2, const Clock& clock, aws::Sleeper& sleeper,
-                     InterfaceConfigurator* os, VipSource vips, StepDown step_down)
+                     InterfaceConfigurator* os, VipSource vips, StepDown step_down, WorkerTimer* timer)
     : cfg_(std::move(config)),
       ec2_(ec2),
       clock_(clock),
       os_(os),
       vips_(std::move(vips)),
       step_down_(std::move(step_down)),
+      timer_(timer != nullptr ? *timer : realWorkerTimer()),
       exec_(ec2, clock, sleeper, cfg_.exec) {
-  exec_.setProgress([this](const aws::TakeoverTimeline& tl) {
+  auto live = [this](const takeover::TakeoverTimeline& tl) {
     std::lock_guard l(mu_);
     timeline_ = tl;  // GET /config/cloud/timeline shows a takeover while it runs
-  });
+  };
+  exec_.setProgress(live);
+  if (cfg_.routed) {
+    routed_ = std::make_unique<takeover::RoutedExecutor>(ec2, clock, sleeper, cfg_.exec);
+    routed_->setProgress(live);
+  }
   thread_ = std::thread([this] { worker(); });
 }
 
@@ -36,15 +60,24 @@ void CloudHook::stop() {
 
 Status CloudHook::prepare() {
   std::lock_guard l(exec_mu_);
+  if (routed_) {
+    auto tl = routed_->startTimeline("prepare");
+    auto st = routed_->prepare(routedGoal(), tl);
+    std::lock_guard s(mu_);
+    timeline_ = tl;
+    if (!st.ok()) status_.lastError = st.error().message;
+    return st;
+  }
   auto tl = exec_.startTimeline("prepare");
   return exec_.prepare(currentGoal(), tl);
 }
 
-void CloudHook::onMaster(const std::string& reason) {
+void CloudHook::onMaster(const std::string& reason, uint64_t epoch) {
   {
     std::lock_guard l(mu_);
     if (master_) return;  // already working on it
     master_ = true;
+    epoch_ = epoch;
     ++gen_;
     reason_ = reason;
     status_.master = true;
@@ -68,6 +101,7 @@ void CloudHook::onBackup() {
 
 Status CloudHook::shutdownLastNode() {
   onBackup();
+  if (routed_) return okStatus();  // routed mode: the prepared subnet/ENI/tables stay (nothing AZ-bound moves)
   std::lock_guard l(exec_mu_);
   auto tl = exec_.startTimeline("shutdown (last node)");
   auto st = exec_.cleanup(currentGoal(), tl);
@@ -84,18 +118,18 @@ bool CloudHook::stillMaster(uint64_t gen) const {
 
 void CloudHook::waitFor(std::chrono::milliseconds d, uint64_t gen) {
   std::unique_lock l(mu_);
-  cv_.wait_for(l, d, [&] { return stopping_ || gen_ != gen; });
+  timer_.waitFor(l, cv_, d, [&] { return stopping_ || gen_ != gen; });
 }
 
-aws::TakeoverGoal CloudHook::currentGoal() const {
-  aws::TakeoverGoal g = cfg_.goal;
+takeover::TakeoverGoal CloudHook::currentGoal() const {
+  takeover::TakeoverGoal g = cfg_.goal;
   if (vips_) g.vips = vips_();
   std::sort(g.vips.begin(), g.vips.end());
   g.vips.erase(std::unique(g.vips.begin(), g.vips.end()), g.vips.end());
   return g;
 }
 
-void CloudHook::configureOs(const aws::TakeoverContext& ctx, const aws::TakeoverGoal& goal) {
+void CloudHook::configureOs(const takeover::TakeoverContext& ctx, const takeover::TakeoverGoal& goal) {
   if (os_ == nullptr || !goal.cidrBlock || ctx.eniMac.empty()) return;
   auto ip = Ip4::parse(ctx.eniPrimaryIp);
   if (!ip) {
@@ -135,7 +169,7 @@ void CloudHook::releaseOs() {
   }
 }
 
-Result<bool> CloudHook::eipsInPlace(const aws::TakeoverGoal& goal, const std::string& eni) {
+Result<bool> CloudHook::eipsInPlace(const takeover::TakeoverGoal& goal, const std::string& eni) {
   std::vector<std::string> eips;
   for (const auto& v : goal.vips) {
     if (!v.eip.empty()) eips.push_back(v.eip);
@@ -154,9 +188,58 @@ Result<bool> CloudHook::eipsInPlace(const aws::TakeoverGoal& goal, const std::st
   return true;
 }
 
+takeover::RoutedGoal CloudHook::routedGoal() const {
+  takeover::RoutedGoal g = *cfg_.routed;
+  if (vips_) g.vips = vips_();
+  std::sort(g.vips.begin(), g.vips.end());
+  g.vips.erase(std::unique(g.vips.begin(), g.vips.end()), g.vips.end());
+  std::lock_guard l(mu_);
+  g.epoch = epoch_;
+  return g;
+}
+
+bool CloudHook::runRoutedTakeover(const std::string& reason) {
+  const takeover::RoutedGoal goal = routedGoal();
+  {
+    std::lock_guard l(mu_);
+    ++status_.takeovers;
+  }
+  Status st = okStatus();
+  if (!routed_->context()) {  // prepare failed at start-up: do it now (it is idempotent)
+    auto prep = routed_->startTimeline("prepare (" + reason + ")");
+    st = routed_->prepare(goal, prep);
+  }
+  auto tl = routed_->startTimeline(reason);
+  if (st.ok()) st = routed_->failover(goal, tl);
+  std::lock_guard l(mu_);
+  timeline_ = tl;
+  if (!st.ok()) {
+    ++status_.failures;
+    status_.lastError = st.error().message;
+    FLB_WARN("cloud", "routed takeover ({}) failed: {}", reason, st.error().message);
+    return false;
+  }
+  status_.converged = true;
+  FLB_INFO("cloud", "routed takeover ({}): routes on {} after {} ms, {} serial EC2 call(s) ({} in all)",
+           reason, goal.eniId, tl.restoredMs.value_or(-1), tl.criticalSerialCalls(), tl.criticalCalls());
+  return true;
+}
+
+void CloudHook::stepDown(const std::string& msg) {
+  {
+    std::lock_guard l(mu_);
+    ++status_.stepDowns;
+    status_.converged = false;
+    status_.lastError = msg;
+  }
+  FLB_ERROR("cloud", "{}: stepping down", msg);
+  if (step_down_) step_down_(msg);
+}
+
 bool CloudHook::runTakeover(uint64_t gen, const std::string& reason) {
   std::lock_guard x(exec_mu_);
-  const aws::TakeoverGoal goal = currentGoal();
+  if (routed_) return runRoutedTakeover(reason);
+  const takeover::TakeoverGoal goal = currentGoal();
   auto tl = exec_.startTimeline(reason);
   {
     std::lock_guard l(mu_);
@@ -164,7 +247,7 @@ bool CloudHook::runTakeover(uint64_t gen, const std::string& reason) {
   }
   auto r = exec_.run(
       goal, tl, [&] { return stillMaster(gen); },
-      [&](const aws::TakeoverContext& c) { configureOs(c, goal); });
+      [&](const takeover::TakeoverContext& c) { configureOs(c, goal); });
   std::lock_guard l(mu_);
   timeline_ = tl;
   if (!r.ok()) {
@@ -190,7 +273,9 @@ void CloudHook::worker() {
     std::string reason;
     {
       std::unique_lock l(mu_);
+      status_.idle = true;
       cv_.wait(l, [&] { return stopping_ || (master_ && gen_ != seen); });
+      status_.idle = false;
       if (stopping_) return;
       gen = seen = gen_;
       reason = reason_;
@@ -207,53 +292,111 @@ void CloudHook::worker() {
       backoff = std::min(backoff * 2, cfg_.retryMax);
     }
     if (!done) continue;
-    // Verify while MASTER: the EIPs must stay on my ENI/VIP, and new VIPs must be added.
-    int failures = 0;
-    aws::TakeoverGoal last = currentGoal();
-    for (int tick = 0; tick < 100'000'000 && stillMaster(gen); ++tick) {
-      waitFor(cfg_.verifyInterval, gen);
-      if (!stillMaster(gen)) break;
-      const aws::TakeoverGoal goal = currentGoal();
-      std::string eni;
-      {
-        std::lock_guard l(mu_);
-        eni = ctx_.eniId;
-      }
-      std::string why;
-      if (goal.vips != last.vips) {
-        why = "verify: VIP set changed";
+    if (routed_) {
+      verifyRoutes(gen);
+    } else {
+      verifyEips(gen);
+    }
+  }
+}
+
+void CloudHook::verifyRoutes(uint64_t gen) {
+  int failures = 0;
+  auto last_vips = routedGoal().vips;
+  for (int tick = 0; tick < 100'000'000 && stillMaster(gen); ++tick) {
+    waitFor(cfg_.verifyInterval, gen);
+    if (!stillMaster(gen)) return;
+    std::lock_guard x(exec_mu_);
+    if (const auto goal = routedGoal(); goal.vips != last_vips) {
+      // New VIPs/EIPs go onto the VIP ENI (prepare is idempotent; routes are unaffected).
+      auto tl = routed_->startTimeline("verify: VIP set changed");
+      if (auto st = routed_->prepare(goal, tl); !st.ok()) {
+        FLB_WARN("cloud", "verify: VIP set changed, prepare failed: {}", st.error().message);
       } else {
-        auto in_place = eipsInPlace(goal, eni);
-        if (!in_place.ok()) {
-          FLB_WARN("cloud", "verify: cannot read the Elastic IPs: {}", in_place.error().message);
-          continue;  // an API outage is not a reason to stop serving
-        }
-        if (!*in_place) why = "verify: EIP no longer on my ENI/VIP";
+        last_vips = goal.vips;
       }
-      if (why.empty()) continue;
+      std::lock_guard l(mu_);
+      timeline_ = tl;
+    }
+    {
+      std::lock_guard l(mu_);
+      ++status_.verifies;
+    }
+    auto tl = routed_->startTimeline("verify");
+    auto v = routed_->verify(routedGoal(), tl);
+    if (!v.ok()) {
+      // A read failure is no reason to stop serving; failed re-assert writes count towards stepping down.
+      const bool wrote = tl.criticalMutations() > 0;
+      FLB_WARN("cloud", "verify: {}", v.error().message);
+      if (wrote) {
+        std::lock_guard l(mu_);
+        timeline_ = tl;
+      }
+      if (wrote && ++failures >= cfg_.stepDownAfter) {
+        stepDown("cannot hold the routes (" + std::to_string(failures) + " failed re-asserts)");
+        return;
+      }
+      continue;
+    }
+    if (v->kind == takeover::RoutedVerdict::Kind::kStepDown) {
+      // §5: never re-assert against the peer that holds the routes.
+      stepDown("verify: " + v->reason);
+      return;
+    }
+    if (v->kind == takeover::RoutedVerdict::Kind::kReassert) {
+      FLB_WARN("cloud", "verify: {}: re-asserted", v->reason);
+      std::lock_guard l(mu_);
+      ++status_.reasserts;
+      tl.reason = "verify: " + v->reason;
+      timeline_ = tl;
+    }
+    failures = 0;
+  }
+}
+
+void CloudHook::verifyEips(uint64_t gen) {
+  // Verify while MASTER: the EIPs must stay on my ENI/VIP, and new VIPs must be added.
+  int failures = 0;
+  takeover::TakeoverGoal last = currentGoal();
+  for (int tick = 0; tick < 100'000'000 && stillMaster(gen); ++tick) {
+    waitFor(cfg_.verifyInterval, gen);
+    if (!stillMaster(gen)) break;
+    const takeover::TakeoverGoal goal = currentGoal();
+    std::string eni;
+    {
+      std::lock_guard l(mu_);
+      eni = ctx_.eniId;
+    }
+    std::string why;
+    if (goal.vips != last.vips) {
+      why = "verify: VIP set changed";
+    } else {
       {
         std::lock_guard l(mu_);
-        ++status_.reasserts;
-        status_.converged = false;  // until the re-assert has run
+        ++status_.verifies;
       }
-      FLB_WARN("cloud", "{}: re-asserting", why);
-      last = goal;
-      if (runTakeover(gen, why)) {
-        failures = 0;
-        continue;
+      auto in_place = eipsInPlace(goal, eni);
+      if (!in_place.ok()) {
+        FLB_WARN("cloud", "verify: cannot read the Elastic IPs: {}", in_place.error().message);
+        continue;  // an API outage is not a reason to stop serving
       }
-      if (++failures >= cfg_.stepDownAfter) {
-        const std::string msg =
-            "cannot hold the Elastic IP (" + std::to_string(failures) + " failed re-asserts)";
-        {
-          std::lock_guard l(mu_);
-          ++status_.stepDowns;
-          status_.lastError = msg;
-        }
-        FLB_ERROR("cloud", "{}: stepping down", msg);
-        if (step_down_) step_down_(msg);
-        break;
-      }
+      if (!*in_place) why = "verify: EIP no longer on my ENI/VIP";
+    }
+    if (why.empty()) continue;
+    {
+      std::lock_guard l(mu_);
+      ++status_.reasserts;
+      status_.converged = false;  // until the re-assert has run
+    }
+    FLB_WARN("cloud", "{}: re-asserting", why);
+    last = goal;
+    if (runTakeover(gen, why)) {
+      failures = 0;
+      continue;
+    }
+    if (++failures >= cfg_.stepDownAfter) {
+      stepDown("cannot hold the Elastic IP (" + std::to_string(failures) + " failed re-asserts)");
+      return;
     }
   }
 }
@@ -263,30 +406,44 @@ CloudHookStatus CloudHook::status() const {
   return status_;
 }
 
-std::optional<aws::TakeoverTimeline> CloudHook::lastTimeline() const {
+std::optional<takeover::TakeoverTimeline> CloudHook::lastTimeline() const {
   std::lock_guard l(mu_);
   return timeline_;
 }
 
 std::string CloudHook::timelineJson() const {
   auto t = lastTimeline();
-  return t ? aws::timelineJson(*t) : "{}";
+  return t ? t->json() : "{}";
+}
+
+void CloudHook::appendMetrics(MetricsWriter& w) const {
+  const auto s = status();
+  using T = MetricType;
+  w.family("floatlb_cloud_master", T::kGauge,
+           "1 while this node holds (or is taking) the cloud VIP network.");
+  w.sample("floatlb_cloud_master", s.master ? 1 : 0);
+  w.family("floatlb_cloud_converged", T::kGauge, "1 when the last takeover converged and verify agrees.");
+  w.sample("floatlb_cloud_converged", s.converged ? 1 : 0);
+  const std::pair<const char*, int> counters[] = {
+      {"floatlb_cloud_takeovers_total", s.takeovers},
+      {"floatlb_cloud_takeover_failures_total", s.failures},
+      {"floatlb_cloud_reasserts_total", s.reasserts},
+      {"floatlb_cloud_step_downs_total", s.stepDowns},
+  };
+  const char* help[] = {"Takeover runs started.", "Takeover runs failed.",
+                        "Verify found the cloud state elsewhere and re-asserted.",
+                        "Step-downs because the cloud state could not be held."};
+  for (size_t i = 0; i < std::size(counters); ++i) {
+    w.family(counters[i].first, T::kCounter, help[i]);
+    w.sample(counters[i].first, counters[i].second);
+  }
+  if (auto t = lastTimeline()) t->appendMetrics(w);
 }
 
 std::string CloudHook::metricsText() const {
-  auto s = status();
-  std::string out;
-  out += "# HELP floatlb_cloud_master 1 while this node holds (or is taking) the cloud VIP network.\n";
-  out += "# TYPE floatlb_cloud_master gauge\n";
-  out += "floatlb_cloud_master " + std::to_string(s.master ? 1 : 0) + "\n";
-  out += "floatlb_cloud_converged " + std::to_string(s.converged ? 1 : 0) + "\n";
-  out += "# TYPE floatlb_cloud_takeovers_total counter\n";
-  out += "floatlb_cloud_takeovers_total " + std::to_string(s.takeovers) + "\n";
-  out += "floatlb_cloud_takeover_failures_total " + std::to_string(s.failures) + "\n";
-  out += "floatlb_cloud_reasserts_total " + std::to_string(s.reasserts) + "\n";
-  out += "floatlb_cloud_step_downs_total " + std::to_string(s.stepDowns) + "\n";
-  if (auto t = lastTimeline()) out += aws::timelinePrometheus(*t);
-  return out;
+  MetricsWriter w;
+  appendMetrics(w);
+  return w.str();
 }
 
 }  // namespace floatlb::cloud

@@ -1,5 +1,6 @@
 // Integration test: the real Ec2Client (libcurl, SigV4) against moto_server on 127.0.0.1. Builds a
-// two-AZ VPC with two instances, then runs the takeover sequence on node A and fails over to node B.
+// two-AZ VPC with two instances, then runs the product's takeover (TakeoverExecutor) on node A and
+// fails over to node B.
 // moto is lenient, so this checks protocol and response shapes, not AWS semantics. Exits 77 (SKIP)
 // when moto_server is not installed. Never talks to real AWS.
 #include <arpa/inet.h>
@@ -20,8 +21,8 @@
 #include <vector>
 
 #include "cloud/aws/ec2_client.h"
+#include "cloud/takeover/exec.h"
 #include "common/strings.h"
-#include "cloud/aws/takeover_sequence.h"
 
 namespace floatlb::cloud::aws {
 namespace {
@@ -204,28 +205,70 @@ TEST_F(MotoTest, TakeoverThenFailoverToOtherAz) {
   MUST(auto primary, ec2().describeNetworkInterfaces({{"attachment.instance-id", {a.instanceId}}}));
   ASSERT_FALSE(primary.empty());
 
-  TakeoverParams p;
-  p.vpcId = vpc.vpcId;
-  p.cidrBlock = "124.124.124.0/24";
-  p.securityGroupIds = primary[0].groupIds;
-  p.vips = {{"124.124.124.250", eip.publicIp}};
-  p.deleteEniAttempts = 3;
+  // The product's takeover (TakeoverExecutor) over the real client; moto answers waiters at once.
+  takeover::TakeoverGoal g;
+  g.vpcId = vpc.vpcId;
+  g.cidrBlock = Cidr::parse("124.124.124.0/24").value();
+  g.securityGroupIds = primary[0].groupIds;
+  g.vips = {{Ip4::parse("124.124.124.250").value(), eip.publicIp}};
+  g.tags.instance = "0";
+  takeover::ExecOptions xo;
+  xo.stepTimeout = 30s;
+  xo.pollInitial = 50ms;
+  xo.pollMax = 500ms;
+  xo.maxCycles = 4;
+  takeover::TakeoverExecutor exec(ec2(), clock_, sleeper_, xo);
+  // moto binds an EIP to the ENI's primary IP whatever PrivateIpAddress says (the wire is checked
+  // below), so the executor's verification never sees (ENI, VIP) and re-associates until maxCycles.
+  // Accept exactly that: the run converges, or the only step left is AssociateAddress.
+  auto run_on_moto = [&](takeover::TakeoverExecutor& ex, takeover::TakeoverTimeline& tl)
+      -> Result<takeover::TakeoverContext> {
+    auto r = ex.run(g, tl, [] { return true; });
+    if (r.ok()) return r->context;
+    // Run what is left but the AssociateAddress moto cannot represent (the deferred steps wait for
+    // it otherwise), then nothing else may remain.
+    auto left = ex.plan(g, tl);
+    if (!left.ok()) return left.error();
+    takeover::TakeoverPlan others = *left;
+    std::erase_if(others.steps, [](const auto& st) { return st.kind == takeover::StepKind::kAssociateAddress; });
+    takeover::TakeoverContext ctx = others.context;
+    if (auto st = ex.execute(others, g, ctx, tl, {}); !st.ok()) return st.error();
+    auto rest = ex.plan(g, tl);
+    if (!rest.ok()) return rest.error();
+    for (const auto& st : rest->steps) {
+      if (st.kind != takeover::StepKind::kAssociateAddress) {
+        return makeError(ErrorCode::kInternal, r.error().message + "; left: " + takeover::describeStep(st));
+      }
+    }
+    return rest->context;
+  };
+  const Filters eni_tag = {{"tag:loxiType", {g.tags.eni()}}};
+  auto mutations_sent = [&] {
+    size_t n = 0;
+    for (const auto& b : http_->bodies) n += b.rfind("Action=Describe", 0) != 0;
+    return n;
+  };
 
-  // --- dry run on A: only Describe calls, nothing created ---
-  p.instanceId = a.instanceId;
-  p.availabilityZone = "ap-northeast-3a";
-  auto dry = runTakeoverSequence(ec2(), p, true, {});
+  // --- dry run on A: only Describe calls, a plan, nothing created ---
+  g.instanceId = a.instanceId;
+  g.availabilityZone = "ap-northeast-3a";
+  const size_t before_dry = mutations_sent();
+  auto dry_tl = exec.startTimeline("dry run");
+  auto dry = exec.plan(g, dry_tl);
   ASSERT_TRUE(dry.ok()) << dry.error().message;
-  for (const auto& s : dry->steps) {
-    EXPECT_EQ(s.executed, s.action.rfind("Describe", 0) == 0) << s.action;
-  }
-  MUST(auto none, ec2().describeSubnets({{"tag:floatlbType", {"floatlb-subnet0"}}}));
+  EXPECT_EQ(mutations_sent(), before_dry);
+  for (const auto& c : dry_tl.calls) EXPECT_TRUE(takeover::isDescribe(c.action)) << c.action;
+  bool plans_subnet = false;
+  for (const auto& st : dry->steps) plans_subnet |= st.kind == takeover::StepKind::kCreateSubnet;
+  EXPECT_TRUE(plans_subnet);
+  MUST(auto none, ec2().describeSubnets({{"tag:loxiType", {g.tags.subnet()}}}));
   EXPECT_TRUE(none.empty());
 
   // --- node A becomes MASTER ---
-  auto ta = runTakeoverSequence(ec2(), p, false, {});
-  ASSERT_TRUE(ta.ok()) << ta.error().message;
-  MUST(auto enis, ec2().describeNetworkInterfaces({{"tag:floatlbType", {"floatlb-eni0"}}}));
+  auto tla = exec.startTimeline("MASTER A");
+  auto ta = run_on_moto(exec, tla);
+  ASSERT_TRUE(ta.ok()) << ta.error().message << "\n" << tla.json();
+  MUST(auto enis, ec2().describeNetworkInterfaces(eni_tag));
   ASSERT_EQ(enis.size(), 1u);
   const NetworkInterface& ea = enis[0];
   EXPECT_EQ(ea.networkInterfaceId, ta->eniId);
@@ -237,11 +280,11 @@ TEST_F(MotoTest, TakeoverThenFailoverToOtherAz) {
   EXPECT_EQ(ea.attachment->deviceIndex, 1);
   EXPECT_NE(std::find(ea.privateIpAddresses.begin(), ea.privateIpAddresses.end(), "124.124.124.250"),
             ea.privateIpAddresses.end());
-  EXPECT_EQ(ea.groupIds, p.securityGroupIds);
+  EXPECT_EQ(ea.groupIds, g.securityGroupIds);
   MUST(auto vpcs, ec2().describeVpcs({{"cidr-block-association.cidr-block", {"124.124.124.0/24"}}}));
   ASSERT_EQ(vpcs.size(), 1u);
   EXPECT_EQ(vpcs[0].vpcId, vpc.vpcId);
-  MUST(auto rts, ec2().describeRouteTables({{"tag:floatlbType", {"floatlb-routetable0"}}}));
+  MUST(auto rts, ec2().describeRouteTables({{"tag:loxiType", {g.tags.routeTable()}}}));
   ASSERT_EQ(rts.size(), 1u);
   ASSERT_EQ(rts[0].associations.size(), 1u);
   EXPECT_EQ(rts[0].associations[0].subnetId, ta->subnetId);
@@ -252,22 +295,23 @@ TEST_F(MotoTest, TakeoverThenFailoverToOtherAz) {
   MUST(auto addr, ec2().describeAddresses({{"public-ip", {eip.publicIp}}}, {}));
   ASSERT_EQ(addr.size(), 1u);
   EXPECT_EQ(addr[0].networkInterfaceId, ta->eniId);
+  EXPECT_FALSE(addr[0].associationId.empty());
   // moto binds the EIP to the ENI's primary IP and ignores PrivateIpAddress; check the wire instead.
-  EXPECT_TRUE(http_->sent(
-      "AssociateAddress",
-      "&NetworkInterfaceId=" + ta->eniId + "&PrivateIpAddress=124.124.124.250&AllowReassociation=true"));
-  ASSERT_EQ(ta->eipAssociationIds.size(), 1u);
-  EXPECT_EQ(addr[0].associationId, ta->eipAssociationIds[0]);
+  EXPECT_TRUE(
+      http_->sent("AssociateAddress", "&NetworkInterfaceId=" + ta->eniId +
+                                          "&PrivateIpAddress=124.124.124.250&AllowReassociation=true"));
 
-  // --- failover: node B (other AZ) takes over, deleting A's ENI/subnet/route table ---
-  p.instanceId = b.instanceId;
-  p.availabilityZone = "ap-northeast-3b";
-  auto tb = runTakeoverSequence(ec2(), p, false, {});
-  ASSERT_TRUE(tb.ok()) << tb.error().message;
+  // --- failover: node B (other AZ) takes over, deleting A's ENI and subnet ---
+  g.instanceId = b.instanceId;
+  g.availabilityZone = "ap-northeast-3b";
+  takeover::TakeoverExecutor exec_b(ec2(), clock_, sleeper_, xo);
+  auto tlb = exec_b.startTimeline("MASTER B");
+  auto tb = run_on_moto(exec_b, tlb);
+  ASSERT_TRUE(tb.ok()) << tb.error().message << "\n" << tlb.json();
   int detaches = 0;
-  for (const auto& s : tb->steps) detaches += s.action == "DetachNetworkInterface" && s.executed;
+  for (const auto& c : tlb.calls) detaches += c.action == "DetachNetworkInterface" && c.ok;
   EXPECT_EQ(detaches, 1);
-  MUST(enis, ec2().describeNetworkInterfaces({{"tag:floatlbType", {"floatlb-eni0"}}}));
+  MUST(enis, ec2().describeNetworkInterfaces(eni_tag));
   ASSERT_EQ(enis.size(), 1u);
   EXPECT_EQ(enis[0].networkInterfaceId, tb->eniId);
   EXPECT_NE(tb->eniId, ta->eniId);
@@ -277,22 +321,21 @@ TEST_F(MotoTest, TakeoverThenFailoverToOtherAz) {
   auto old_eni = ec2().describeNetworkInterfaces({{"network-interface-id", {ta->eniId}}});
   ASSERT_TRUE(old_eni.ok());
   EXPECT_TRUE(old_eni->empty());
-  MUST(auto subnets, ec2().describeSubnets({{"tag:floatlbType", {"floatlb-subnet0"}}}));
+  MUST(auto subnets, ec2().describeSubnets({{"tag:loxiType", {g.tags.subnet()}}}));
   ASSERT_EQ(subnets.size(), 1u);
   EXPECT_EQ(subnets[0].subnetId, tb->subnetId);
   EXPECT_EQ(subnets[0].availabilityZone, "ap-northeast-3b");
-  MUST(rts, ec2().describeRouteTables({{"tag:floatlbType", {"floatlb-routetable0"}}}));
+  MUST(rts, ec2().describeRouteTables({{"tag:loxiType", {g.tags.routeTable()}}}));
   ASSERT_EQ(rts.size(), 1u);
   EXPECT_EQ(rts[0].routeTableId, tb->routeTableId);
   MUST(addr, ec2().describeAddresses({}, {eip.publicIp}));
   ASSERT_EQ(addr.size(), 1u);
   EXPECT_EQ(addr[0].networkInterfaceId, tb->eniId);
-  EXPECT_TRUE(http_->sent(
-      "AssociateAddress",
-      "&NetworkInterfaceId=" + tb->eniId + "&PrivateIpAddress=124.124.124.250&AllowReassociation=true"));
-  EXPECT_TRUE(http_->sent("DetachNetworkInterface", "&Force=true"));
   EXPECT_TRUE(
-      http_->sent("AssignPrivateIpAddresses", "&PrivateIpAddress.1=124.124.124.250&AllowReassignment=true"));
+      http_->sent("AssociateAddress", "&NetworkInterfaceId=" + tb->eniId +
+                                          "&PrivateIpAddress=124.124.124.250&AllowReassociation=true"));
+  EXPECT_TRUE(http_->sent("DetachNetworkInterface", "&Force=true"));
+  EXPECT_TRUE(http_->sent("CreateNetworkInterface", "PrivateIpAddresses.1.PrivateIpAddress=124.124.124.250"));
   EXPECT_TRUE(http_->sent("AttachNetworkInterface", "&DeviceIndex=1"));
 
   // --- per-VIP teardown calls ---

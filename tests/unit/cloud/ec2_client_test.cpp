@@ -193,5 +193,80 @@ TEST_F(Ec2ClientTest, AwsResultConvertsForFlbTry) {
   EXPECT_NE(s.error().message.find("DependencyViolation"), std::string::npos);
 }
 
+// --- routed mode: routes to an ENI, the gateway route table, DryRun ---
+
+TEST_F(Ec2ClientTest, RoutesToAnInterfaceCarryNetworkInterfaceId) {
+  Ec2Client c(options(), deps());
+  http_.push(200, readGolden("xml/replace_route.xml"));
+  http_.push(200, readGolden("xml/create_route.xml"));
+  http_.push(200, readGolden("xml/delete_route.xml"));
+  ASSERT_TRUE(c.replaceRouteToInterface("rtb-1", "192.168.248.0/24", "eni-1").ok());
+  ASSERT_TRUE(c.createRouteToInterface("rtb-2", "192.168.248.0/24", "eni-1").ok());
+  ASSERT_TRUE(c.deleteRoute("rtb-2", "192.168.248.0/24").ok());
+  ASSERT_EQ(http_.requests.size(), 3u);
+  const std::string& rep = http_.requests[0].body;
+  EXPECT_EQ(rep.rfind("Action=ReplaceRoute&", 0), 0u) << rep;
+  EXPECT_NE(rep.find("DestinationCidrBlock=192.168.248.0%2F24"), std::string::npos) << rep;
+  EXPECT_NE(rep.find("NetworkInterfaceId=eni-1"), std::string::npos) << rep;
+  EXPECT_NE(rep.find("RouteTableId=rtb-1"), std::string::npos) << rep;
+  EXPECT_EQ(rep.find("GatewayId"), std::string::npos) << rep;
+  EXPECT_EQ(http_.requests[1].body.rfind("Action=CreateRoute&", 0), 0u);
+  EXPECT_NE(http_.requests[1].body.find("NetworkInterfaceId=eni-1"), std::string::npos);
+  EXPECT_EQ(http_.requests[2].body.rfind("Action=DeleteRoute&", 0), 0u);
+  EXPECT_EQ(http_.requests[2].body.find("NetworkInterfaceId"), std::string::npos);
+}
+
+TEST_F(Ec2ClientTest, GatewayRouteTableAssociationReturnsItsId) {
+  Ec2Client c(options(), deps());
+  http_.push(200, readGolden("xml/associate_gateway_route_table.xml"));
+  auto r = c.associateGatewayRouteTable("rtb-gw", "igw-0abc");
+  ASSERT_TRUE(r.ok()) << r.error().str();
+  EXPECT_EQ(*r, "rtbassoc-0a1b2c3d4e5f60718");
+  const std::string& b = http_.requests[0].body;
+  EXPECT_NE(b.find("GatewayId=igw-0abc"), std::string::npos) << b;
+  EXPECT_EQ(b.find("SubnetId"), std::string::npos) << b;
+}
+
+TEST_F(Ec2ClientTest, DescribeRouteTablesParsesEdgeAssociationsEniTargetsAndBlackholes) {
+  Ec2Client c(options(), deps());
+  http_.push(200, readGolden("xml/describe_route_tables_routed.xml"));
+  auto r = c.describeRouteTables({{"route-table-id", {"rtb-0gw000000000000001", "rtb-0main0000000000001"}}});
+  ASSERT_TRUE(r.ok()) << r.error().str();
+  ASSERT_EQ(r->size(), 2u);
+  const RouteTable& gw = (*r)[0];
+  ASSERT_EQ(gw.associations.size(), 1u);
+  EXPECT_EQ(gw.associations[0].gatewayId, "igw-0abc");
+  EXPECT_EQ(gw.associations[0].subnetId, "");
+  ASSERT_EQ(gw.routes.size(), 2u);
+  EXPECT_EQ(gw.routes[1].networkInterfaceId, "eni-0aaaaaaaaaaaaaaa1");
+  EXPECT_EQ(gw.routes[1].state, "active");
+  EXPECT_EQ(findTag(gw.tags, "floatlb-epoch").value_or(""), "7");
+  const RouteTable& main = (*r)[1];
+  EXPECT_TRUE(main.associations[0].main);
+  EXPECT_EQ(main.routes[1].state, "blackhole");
+  EXPECT_NE(http_.requests[0].body.find("Filter.1.Name=route-table-id"), std::string::npos);
+  EXPECT_NE(http_.requests[0].body.find("Filter.1.Value.2=rtb-0main0000000000001"), std::string::npos);
+}
+
+TEST_F(Ec2ClientTest, DryRunOperationMeansAllowedUnauthorizedMeansNot) {
+  Ec2Client c(options(), deps());
+  http_.push(412, readGolden("xml/error_dry_run.xml"));
+  http_.push(403, readGolden("xml/error_unauthorized.xml"));
+  http_.push(200, readGolden("xml/replace_route.xml"));
+  const std::vector<std::pair<std::string, std::string>> params = {
+      {"RouteTableId", "rtb-1"},
+      {"DestinationCidrBlock", "192.168.248.0/24"},
+      {"NetworkInterfaceId", "eni-1"}};
+  EXPECT_TRUE(c.dryRun("ReplaceRoute", params).ok());
+  auto denied = c.dryRun("ReplaceRoute", params);
+  ASSERT_FALSE(denied.ok());
+  EXPECT_EQ(denied.error().code, "UnauthorizedOperation");
+  auto ignored = c.dryRun("ReplaceRoute", params);  // a server that ignores DryRun is not "allowed"
+  ASSERT_FALSE(ignored.ok());
+  EXPECT_EQ(ignored.error().code, "DryRunIgnored");
+  ASSERT_EQ(http_.requests.size(), 3u);  // 412 and 403 are not retried
+  EXPECT_NE(http_.requests[0].body.find("DryRun=true"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace floatlb::cloud::aws

@@ -22,6 +22,8 @@ TEST(Ec2Xml, DescribeNetworkInterfaces) {
   EXPECT_EQ(e.status, "in-use");
   EXPECT_EQ(e.macAddress, "06:1a:2b:3c:4d:5e");
   EXPECT_FALSE(e.sourceDestCheck);
+  EXPECT_EQ(e.publicIp, "198.18.100.10");  // routed mode: gateway-table targets need one
+  EXPECT_EQ(r->items[1].publicIp, "");
   EXPECT_EQ(e.groupIds, (std::vector<std::string>{"sg-0123456789abcdef0", "sg-0fedcba9876543210"}));
   EXPECT_EQ(e.privateIpAddresses, (std::vector<std::string>{"124.124.124.10", "124.124.124.250"}));
   ASSERT_TRUE(e.attachment.has_value());

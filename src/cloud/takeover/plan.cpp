@@ -1,17 +1,12 @@
-#include "cloud/aws/takeover_plan.h"
+#include "cloud/takeover/plan.h"
 
 #include <algorithm>
 #include <map>
 #include <set>
 
-namespace floatlb::cloud::aws {
+namespace floatlb::cloud::takeover {
 
 namespace {
-
-bool hasTagValue(const Tags& tags, const std::string& key, const std::string& value) {
-  auto v = findTag(tags, key);
-  return v && *v == value;
-}
 
 // Attachment states in which the ENI still belongs to an instance.
 bool attachedOrAttaching(const NetworkInterface& e) {
@@ -44,7 +39,7 @@ void planRouteTable(const TakeoverGoal& goal, const TakeoverObservation& obs, co
                     bool subnet_is_new, TakeoverPlan& plan) {
   std::vector<const RouteTable*> tagged;
   for (const auto& rt : obs.routeTables) {
-    if (hasTagValue(rt.tags, goal.tags.key, goal.tags.routeTable()) && rt.vpcId == goal.vpcId) {
+    if (hasTag(rt.tags, goal.tags.key, goal.tags.routeTable()) && rt.vpcId == goal.vpcId) {
       tagged.push_back(&rt);
     }
   }
@@ -108,7 +103,7 @@ Result<TakeoverPlan> planMultiAz(const TakeoverGoal& goal, const TakeoverObserva
   const Subnet* keep_subnet = nullptr;
   std::vector<const Subnet*> stale_subnets;
   for (const auto& s : obs.subnets) {
-    if (!hasTagValue(s.tags, goal.tags.key, goal.tags.subnet())) continue;
+    if (!hasTag(s.tags, goal.tags.key, goal.tags.subnet())) continue;
     const bool mine = s.availabilityZone == goal.availabilityZone && s.vpcId == goal.vpcId &&
                       s.cidrBlock == cidr.str() && s.state != "deleting";
     if (mine && (keep_subnet == nullptr || s.subnetId < keep_subnet->subnetId)) {
@@ -120,7 +115,7 @@ Result<TakeoverPlan> planMultiAz(const TakeoverGoal& goal, const TakeoverObserva
   }
   for (const auto& s : obs.subnets) {
     // An untagged subnet holding the block is not ours to delete: the goal is unreachable.
-    if (!hasTagValue(s.tags, goal.tags.key, goal.tags.subnet()) && s.vpcId == goal.vpcId) {
+    if (!hasTag(s.tags, goal.tags.key, goal.tags.subnet()) && s.vpcId == goal.vpcId) {
       auto c = Cidr::parse(s.cidrBlock, true);
       if (c && c->overlaps(cidr)) {
         return makeError(ErrorCode::kConflict, "subnet " + s.subnetId + " (" + s.cidrBlock + ", not tagged " +
@@ -139,7 +134,7 @@ Result<TakeoverPlan> planMultiAz(const TakeoverGoal& goal, const TakeoverObserva
   };
   std::vector<const NetworkInterface*> stale_enis;
   for (const auto& e : obs.enis) {
-    if (!hasTagValue(e.tags, goal.tags.key, goal.tags.eni())) continue;
+    if (!hasTag(e.tags, goal.tags.key, goal.tags.eni())) continue;
     const bool in_keep = keep_subnet && e.subnetId == keep_subnet->subnetId;
     if (in_keep && (keep_eni == nullptr || rank(e) < rank(*keep_eni) ||
                     (rank(e) == rank(*keep_eni) && e.networkInterfaceId < keep_eni->networkInterfaceId))) {
@@ -437,7 +432,7 @@ Result<TakeoverPlan> planCleanup(const TakeoverGoal& goal, const TakeoverObserva
   if (!goal.cidrBlock) return plan;
   std::vector<const NetworkInterface*> enis;
   for (const auto& e : obs.enis) {
-    if (hasTagValue(e.tags, goal.tags.key, goal.tags.eni())) enis.push_back(&e);
+    if (hasTag(e.tags, goal.tags.key, goal.tags.eni())) enis.push_back(&e);
   }
   for (const auto* e : enis) {
     if (attachedOrAttaching(*e)) {
@@ -453,11 +448,11 @@ Result<TakeoverPlan> planCleanup(const TakeoverGoal& goal, const TakeoverObserva
   for (const auto* e : enis)
     plan.steps.push_back(step(StepKind::kDeleteEni, e->networkInterfaceId, "cleanup"));
   for (const auto& s : obs.subnets) {
-    if (hasTagValue(s.tags, goal.tags.key, goal.tags.subnet())) {
+    if (hasTag(s.tags, goal.tags.key, goal.tags.subnet())) {
       plan.steps.push_back(step(StepKind::kDeleteSubnet, s.subnetId, "cleanup"));
     }
   }
   return plan;
 }
 
-}  // namespace floatlb::cloud::aws
+}  // namespace floatlb::cloud::takeover

@@ -7,13 +7,16 @@
 #include <thread>
 
 #include "cloud/hook/cloud_hook.h"
-#include "unit/cloud_hook/sim_world.h"
+#include "support/manual_timer.h"
+#include "support/routed_world.h"
+#include "support/sim_world.h"
 
 namespace floatlb::cloud {
 namespace {
 
 using namespace std::chrono_literals;
 using aws::testing::SimWorld;
+using testing::ManualTimer;
 
 class FakeOs final : public InterfaceConfigurator {
  public:
@@ -47,7 +50,8 @@ class FakeOs final : public InterfaceConfigurator {
   SimWorld& w_;
 };
 
-// Polls `cond` every 5 ms for up to 10 s (real time: the worker thread runs on its own).
+// Polls `cond` every 5 ms for up to 10 s (real time: the worker thread runs on its own). The
+// worker's own waits (verify interval, retry backoff) only pass when the test fires the ManualTimer.
 template <class F>
 bool eventually(F&& cond) {
   const auto deadline = std::chrono::steady_clock::now() + 10s;
@@ -58,27 +62,26 @@ bool eventually(F&& cond) {
   return cond();
 }
 
+// The hook with its defaults (3 s verify interval, 3 failed re-asserts before stepping down).
 struct HookFixture {
-  explicit HookFixture(SimWorld& w) : os(w) {
+  explicit HookFixture(SimWorld& w) : os(w), timer(w.clock) {
     CloudHookConfig cfg;
     cfg.goal = w.goal("lb2");
     cfg.goal.vips.clear();
-    cfg.verifyInterval = 20ms;
-    cfg.retryMin = 5ms;
-    cfg.retryMax = 20ms;
-    cfg.stepDownAfter = 3;
     const std::string eip = w.eip();
     hook = std::make_unique<CloudHook>(
         cfg, *w.client, w.clock, w.sleeper, &os,
         [eip] {
-          return std::vector<aws::VipEip>{{Ip4::parse(aws::testing::kVip).value(), eip}};
+          return std::vector<takeover::VipEip>{{Ip4::parse(aws::testing::kVip).value(), eip}};
         },
         [this](const std::string& why) {
           std::lock_guard l(mu);
           step_downs.push_back(why);
-        });
+        },
+        &timer);
   }
   FakeOs os;
+  ManualTimer timer;
   std::mutex mu;
   std::vector<std::string> step_downs;
   std::unique_ptr<CloudHook> hook;
@@ -111,6 +114,19 @@ TEST(CloudHook, MasterConvergesAndConfiguresTheInterface) {
   const std::string json = f.hook->timelineJson();
   EXPECT_NE(json.find("\"converged\":true"), std::string::npos) << json;
   EXPECT_NE(f.hook->metricsText().find("floatlb_cloud_converged 1"), std::string::npos);
+  // The verify loop: one DescribeAddresses per default interval (3 s of the fake clock).
+  int reads = 0;
+  w.transport->withModel([&](sim::Ec2Model&) { reads = w.transport->calls["DescribeAddresses"]; });
+  const uint64_t waits = f.timer.waits();
+  const TimePoint t0 = w.clock.now();
+  auto fired = f.timer.fire();
+  ASSERT_TRUE(fired.has_value()) << "the worker never waited for the verify interval";
+  EXPECT_EQ(*fired, std::chrono::seconds(3));
+  ASSERT_TRUE(eventually([&] { return f.timer.waits() == waits + 1; })) << "back to waiting after the tick";
+  EXPECT_EQ(f.hook->status().verifies, 1);
+  EXPECT_GE(w.clock.now() - t0, std::chrono::seconds(3));
+  w.transport->withModel(
+      [&](sim::Ec2Model&) { EXPECT_EQ(w.transport->calls["DescribeAddresses"], reads + 1); });
   f.hook->stop();
   w.expectOwnedBy("lb2");
 }
@@ -125,7 +141,9 @@ TEST(CloudHook, VerifyLoopReassertsAStolenEip) {
     ASSERT_TRUE(
         m.associateAddress(w.topo.eips.at("eip"), lb1->primary_eni, "", std::nullopt, true, nullptr).ok());
   });
-  ASSERT_TRUE(eventually([&] { return f.hook->status().reasserts >= 1 && f.hook->status().converged; }));
+  EXPECT_EQ(f.hook->status().reasserts, 0) << "nothing happens before the verify interval has passed";
+  ASSERT_TRUE(f.timer.fire().has_value());
+  ASSERT_TRUE(eventually([&] { return f.hook->status().reasserts == 1 && f.hook->status().converged; }));
   f.hook->stop();
   w.expectOwnedBy("lb2");
   EXPECT_TRUE(f.step_downs.empty());
@@ -146,10 +164,18 @@ TEST(CloudHook, StepsDownWhenTheEipCannotBeHeld) {
     ASSERT_TRUE(
         m.associateAddress(w.topo.eips.at("eip"), lb1->primary_eni, "", std::nullopt, true, nullptr).ok());
   });
-  ASSERT_TRUE(eventually([&] {
+  auto stepped_down = [&] {
     std::lock_guard l(f.mu);
     return !f.step_downs.empty();
-  }));
+  };
+  // One failed re-assert per verify tick: the third consecutive one steps down.
+  int ticks = 0;
+  for (; ticks < 10 && !stepped_down(); ++ticks) {
+    const uint64_t waits = f.timer.waits();
+    ASSERT_TRUE(f.timer.fire().has_value()) << "tick " << ticks;
+    ASSERT_TRUE(eventually([&] { return f.timer.waits() > waits || stepped_down(); }));
+  }
+  EXPECT_EQ(ticks, 3);
   EXPECT_EQ(f.hook->status().stepDowns, 1);
   EXPECT_GE(f.hook->status().failures, 3);
   EXPECT_NE(f.hook->status().lastError.find("cannot hold the Elastic IP"), std::string::npos);
@@ -160,16 +186,13 @@ TEST(CloudHook, BackupReleasesLocallyWithoutEc2Calls) {
   HookFixture f(w);
   f.hook->onMaster("test");
   ASSERT_TRUE(eventually([&] { return f.hook->status().converged; }));
-  int before = 0;
-  w.transport->withModel([&](sim::Ec2Model&) {
-    for (const auto& [a, n] : w.transport->calls) before += n;
-  });
+  ASSERT_TRUE(f.timer.awaitWaiting(10s)) << "the verify loop is waiting for its next tick";
+  const int before = w.transport->totalCalls();
   f.hook->onBackup();
-  std::this_thread::sleep_for(100ms);  // five verify intervals: a leaked verify loop would call EC2
-  int after = 0;
-  w.transport->withModel([&](sim::Ec2Model&) {
-    for (const auto& [a, n] : w.transport->calls) after += n;
-  });
+  // The worker leaves the verify loop and parks until the next MASTER: no timed wait is pending,
+  // so no verify tick can ever come (a leaked verify loop would stay in a timed wait).
+  ASSERT_TRUE(eventually([&] { return f.hook->status().idle && !f.timer.waiting(); }));
+  const int after = w.transport->totalCalls();
   EXPECT_EQ(after, before);
   {
     std::lock_guard l(f.os.mu);
@@ -188,6 +211,44 @@ TEST(CloudHook, LastNodeShutdownCleansUp) {
   f.hook->stop();
   EXPECT_TRUE(w.taggedEnis().empty());
   EXPECT_TRUE(w.taggedSubnets().empty());
+}
+
+// Routed mode: MASTER = one round of route writes; a verify tick that finds the routes on a peer
+// with a newer epoch steps down at once and writes nothing against it.
+TEST(CloudHookRouted, MasterWritesRoutesInOneRoundAndStepsDownWhenANewerPeerHoldsThem) {
+  testing::RoutedWorld w;
+  ManualTimer timer(w.clock);
+  CloudHookConfig cfg;
+  cfg.routed = w.goal();
+  std::mutex mu;
+  std::vector<std::string> step_downs;
+  CloudHook hook(
+      cfg, w.ec2, w.clock, w.sleeper, nullptr, [&] { return cfg.routed->vips; },
+      [&](const std::string& why) {
+        std::lock_guard l(mu);
+        step_downs.push_back(why);
+      },
+      &timer);
+  ASSERT_TRUE(hook.prepare().ok()) << hook.status().lastError;
+  hook.onMaster("MASTER (epoch 6)", 6);  // the golden gateway table is tagged epoch 7 by the peer
+  ASSERT_TRUE(eventually([&] { return hook.status().converged; })) << hook.status().lastError;
+  auto tl = hook.lastTimeline();
+  ASSERT_TRUE(tl.has_value());
+  EXPECT_EQ(tl->mode, "routed");
+  EXPECT_EQ(tl->criticalSerialCalls(), 1u) << tl->json();
+  EXPECT_EQ(tl->criticalReads(), 0u);
+  const size_t first = w.mark();
+  ASSERT_TRUE(timer.fire().has_value());
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard l(mu);
+    return !step_downs.empty();
+  }));
+  EXPECT_EQ(hook.status().stepDowns, 1);
+  const auto reqs = w.since(first);
+  ASSERT_EQ(reqs.size(), 1u) << "one DescribeRouteTables, no write against the peer";
+  EXPECT_EQ(reqs[0].action, "DescribeRouteTables");
+  EXPECT_NE(step_downs[0].find("eni-0aaaaaaaaaaaaaaa1"), std::string::npos) << step_downs[0];
+  hook.stop();
 }
 
 }  // namespace

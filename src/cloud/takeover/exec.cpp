@@ -1,14 +1,13 @@
-#include "cloud/aws/takeover_exec.h"
+#include "cloud/takeover/exec.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <optional>
 #include <set>
 #include <thread>
 
 #include "common/log.h"
 
-namespace floatlb::cloud::aws {
+namespace floatlb::cloud::takeover {
 
 namespace {
 
@@ -23,125 +22,14 @@ const std::set<std::string>& conflictCodes() {
   return k;
 }
 
-std::string awsText(const AwsError& e) { return e.code.empty() ? e.message : e.code + ": " + e.message; }
-
 Error stepError(const TakeoverStep& s, const AwsError& e) {
   return Error{e.kind, std::string(stepKindName(s.kind)) + " " + s.id + ": " + awsText(e)};
 }
 
-bool isDescribe(const std::string& action) { return action.rfind("Describe", 0) == 0; }
-
-std::string jsonEscape(const std::string& in) {
-  std::string out;
-  out.reserve(in.size() + 2);
-  for (char c : in) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out;
-}
-
-std::string q(const std::string& s) { return "\"" + jsonEscape(s) + "\""; }
-
 }  // namespace
 
-size_t TakeoverTimeline::criticalCalls() const {
-  return static_cast<size_t>(
-      std::count_if(calls.begin(), calls.end(), [](const auto& c) { return c.critical; }));
-}
-
-size_t TakeoverTimeline::criticalSerialCalls() const {
-  return static_cast<size_t>(
-      std::count_if(calls.begin(), calls.end(), [](const auto& c) { return c.critical && !c.concurrent; }));
-}
-
-size_t TakeoverTimeline::criticalPolls() const {
-  return static_cast<size_t>(
-      std::count_if(calls.begin(), calls.end(), [](const auto& c) { return c.critical && c.poll; }));
-}
-
-size_t TakeoverTimeline::criticalMutations() const {
-  return static_cast<size_t>(std::count_if(
-      calls.begin(), calls.end(), [](const auto& c) { return c.critical && !isDescribe(c.action); }));
-}
-
-std::string timelineJson(const TakeoverTimeline& t) {
-  std::string out = "{\"reason\":" + q(t.reason) + ",\"detectedWallMs\":" + std::to_string(t.detectedWallMs);
-  out += ",\"restoredMs\":" + (t.restoredMs ? std::to_string(*t.restoredMs) : std::string("null"));
-  out += ",\"doneMs\":" + (t.doneMs ? std::to_string(*t.doneMs) : std::string("null"));
-  out += ",\"cycles\":" + std::to_string(t.cycles) + ",\"converged\":" + (t.converged ? "true" : "false");
-  out += ",\"criticalCalls\":" + std::to_string(t.criticalCalls());
-  out += ",\"criticalSerialCalls\":" + std::to_string(t.criticalSerialCalls());
-  out += ",\"criticalMutations\":" + std::to_string(t.criticalMutations());
-  out += ",\"criticalPolls\":" + std::to_string(t.criticalPolls());
-  out += ",\"error\":" + q(t.error) + ",\"calls\":[";
-  for (size_t i = 0; i < t.calls.size(); ++i) {
-    const auto& c = t.calls[i];
-    if (i) out += ",";
-    out += "{\"action\":" + q(c.action) + ",\"target\":" + q(c.target) +
-           ",\"startMs\":" + std::to_string(c.startMs) + ",\"latencyMs\":" + std::to_string(c.latencyMs) +
-           ",\"ok\":" + (c.ok ? "true" : "false") + ",\"critical\":" + (c.critical ? "true" : "false") +
-           ",\"cycle\":" + std::to_string(c.cycle) + (c.concurrent ? ",\"concurrent\":true" : "") +
-           (c.poll ? ",\"poll\":true" : "") +
-           (c.attempts > 1 ? ",\"attempts\":" + std::to_string(c.attempts) : "");
-    if (!c.ok) out += ",\"error\":" + q(c.error);
-    out += "}";
-  }
-  out += "],\"steps\":[";
-  for (size_t i = 0; i < t.log.size(); ++i) out += (i ? "," : "") + q(t.log[i]);
-  out += "]}";
-  return out;
-}
-
-std::string timelinePrometheus(const TakeoverTimeline& t) {
-  std::string out;
-  out += "# HELP floatlb_cloud_takeover_restore_ms Last takeover: detection to traffic restored (ms).\n";
-  out += "# TYPE floatlb_cloud_takeover_restore_ms gauge\n";
-  out += "floatlb_cloud_takeover_restore_ms " + std::to_string(t.restoredMs.value_or(-1)) + "\n";
-  out += "# HELP floatlb_cloud_takeover_done_ms Last takeover: detection to converged (ms).\n";
-  out += "# TYPE floatlb_cloud_takeover_done_ms gauge\n";
-  out += "floatlb_cloud_takeover_done_ms " + std::to_string(t.doneMs.value_or(-1)) + "\n";
-  out +=
-      "# HELP floatlb_cloud_takeover_critical_calls EC2 calls on the critical path of the last takeover.\n";
-  out += "# TYPE floatlb_cloud_takeover_critical_calls gauge\n";
-  out += "floatlb_cloud_takeover_critical_calls " + std::to_string(t.criticalCalls()) + "\n";
-  out += "floatlb_cloud_takeover_critical_serial_calls " + std::to_string(t.criticalSerialCalls()) + "\n";
-  out += "floatlb_cloud_takeover_critical_mutations " + std::to_string(t.criticalMutations()) + "\n";
-  out += "floatlb_cloud_takeover_critical_polls " + std::to_string(t.criticalPolls()) + "\n";
-  out += "floatlb_cloud_takeover_cycles " + std::to_string(t.cycles) + "\n";
-  out += "floatlb_cloud_takeover_converged " + std::string(t.converged ? "1" : "0") + "\n";
-  out += "# HELP floatlb_cloud_takeover_call_latency_ms Latency of each EC2 call of the last takeover.\n";
-  out += "# TYPE floatlb_cloud_takeover_call_latency_ms gauge\n";
-  for (size_t i = 0; i < t.calls.size(); ++i) {
-    const auto& c = t.calls[i];
-    out += "floatlb_cloud_takeover_call_latency_ms{seq=\"" + std::to_string(i) + "\",action=\"" + c.action +
-           "\",ok=\"" + (c.ok ? "1" : "0") + "\"} " + std::to_string(c.latencyMs) + "\n";
-  }
-  return out;
-}
-
 TakeoverExecutor::TakeoverExecutor(Ec2Api& ec2, const Clock& clock, Sleeper& sleeper, ExecOptions options)
-    : ec2_(ec2), clock_(clock), sleeper_(sleeper), opts_(options) {}
+    : ec2_(ec2), clock_(clock), sleeper_(sleeper), opts_(options), rec_(ec2, clock) {}
 
 TakeoverTimeline TakeoverExecutor::startTimeline(std::string reason) const {
   TakeoverTimeline t;
@@ -149,30 +37,6 @@ TakeoverTimeline TakeoverExecutor::startTimeline(std::string reason) const {
   t.detected = clock_.now();
   t.detectedWallMs = clock_.wallMillis();
   return t;
-}
-
-template <class F>
-auto TakeoverExecutor::timed(TakeoverTimeline& tl, const char* action, const std::string& target, F&& call,
-                             bool poll, bool concurrent) -> decltype(call()) {
-  TakeoverCall c;
-  c.poll = poll;
-  c.action = action;
-  c.target = target;
-  c.cycle = cycle_;
-  c.critical = critical_phase_;
-  const TimePoint start = clock_.now();
-  c.startMs = duration_cast<milliseconds>(start - tl.detected).count();
-  c.concurrent = concurrent;
-  auto r = call();
-  c.attempts = std::max(1, ec2_.lastCallAttempts());
-  c.latencyMs = duration_cast<milliseconds>(clock_.now() - start).count();
-  c.ok = r.ok();
-  if (!r.ok()) c.error = awsText(r.error());
-  FLB_DEBUG("cloud", "{} {} -> {} ({} ms)", action, target, c.ok ? "ok" : c.error, c.latencyMs);
-  std::lock_guard l(calls_mu_);
-  tl.calls.push_back(std::move(c));
-  if (progress_ && live_) progress_(tl);
-  return r;
 }
 
 Duration TakeoverExecutor::nextPoll(Duration current) const { return std::min(current * 2, opts_.pollMax); }
@@ -192,7 +56,7 @@ Result<TakeoverObservation> TakeoverExecutor::observe(const TakeoverGoal& goal, 
   std::optional<AwsResult<std::vector<Subnet>>> subnets;
   std::optional<AwsResult<std::vector<Address>>> addrs;
   auto read_subnets = [&](bool concurrent) {
-    subnets = timed(
+    subnets = rec_(
         tl, "DescribeSubnets", goal.tags.subnet(),
         [&] {
           return ec2_.describeSubnets({{tag, {goal.tags.subnet()}}});
@@ -201,7 +65,7 @@ Result<TakeoverObservation> TakeoverExecutor::observe(const TakeoverGoal& goal, 
   };
   auto read_addresses = [&](bool concurrent) {
     if (eips.empty()) return;
-    addrs = timed(
+    addrs = rec_(
         tl, "DescribeAddresses", eips.front(), [&] { return ec2_.describeAddresses({}, eips); }, false,
         concurrent);
   };
@@ -212,11 +76,11 @@ Result<TakeoverObservation> TakeoverExecutor::observe(const TakeoverGoal& goal, 
     t_addrs = std::thread(read_addresses, true);
   }
   if (goal.cidrBlock) {
-    enis = timed(tl, "DescribeNetworkInterfaces", goal.tags.eni(), [&] {
+    enis = rec_(tl, "DescribeNetworkInterfaces", goal.tags.eni(), [&] {
       return ec2_.describeNetworkInterfaces({{tag, {goal.tags.eni()}}});
     });
   } else {
-    enis = timed(tl, "DescribeNetworkInterfaces", goal.instanceId, [&] {
+    enis = rec_(tl, "DescribeNetworkInterfaces", goal.instanceId, [&] {
       return ec2_.describeNetworkInterfaces({{"attachment.instance-id", {goal.instanceId}}});
     });
   }
@@ -242,7 +106,7 @@ Result<TakeoverObservation> TakeoverExecutor::observe(const TakeoverGoal& goal, 
       if (std::find(ids.begin(), ids.end(), e.subnetId) == ids.end()) ids.push_back(e.subnetId);
     }
     if (!ids.empty()) {
-      auto mine = timed(tl, "DescribeSubnets", ids.front(), [&] {
+      auto mine = rec_(tl, "DescribeSubnets", ids.front(), [&] {
         return ec2_.describeSubnets({{"subnet-id", ids}});
       });
       if (!mine.ok()) return mine.error().toError();
@@ -253,25 +117,25 @@ Result<TakeoverObservation> TakeoverExecutor::observe(const TakeoverGoal& goal, 
 
   if (full || !cached_) {
     TakeoverObservation st;
-    auto own = timed(tl, "DescribeVpcs", goal.vpcId, [&] {
+    auto own = rec_(tl, "DescribeVpcs", goal.vpcId, [&] {
       return ec2_.describeVpcs({{"vpc-id", {goal.vpcId}}});
     });
     if (!own.ok()) return own.error().toError();
     st.vpcs = std::move(own).value();
     const std::string block = goal.cidrBlock->str();
-    auto holders = timed(tl, "DescribeVpcs", block, [&] {
+    auto holders = rec_(tl, "DescribeVpcs", block, [&] {
       return ec2_.describeVpcs({{"cidr-block-association.cidr-block", {block}}});
     });
     if (!holders.ok()) return holders.error().toError();
     for (auto& v : holders.value()) {
       if (v.vpcId != goal.vpcId) st.vpcs.push_back(std::move(v));
     }
-    auto igws = timed(tl, "DescribeInternetGateways", goal.vpcId, [&] {
+    auto igws = rec_(tl, "DescribeInternetGateways", goal.vpcId, [&] {
       return ec2_.describeInternetGateways({{"attachment.vpc-id", {goal.vpcId}}});
     });
     if (!igws.ok()) return igws.error().toError();
     if (!igws->empty()) st.internetGatewayId = igws->front().internetGatewayId;
-    auto rts = timed(tl, "DescribeRouteTables", goal.tags.routeTable(), [&] {
+    auto rts = rec_(tl, "DescribeRouteTables", goal.tags.routeTable(), [&] {
       return ec2_.describeRouteTables({{tag, {goal.tags.routeTable()}}});
     });
     if (!rts.ok()) return rts.error().toError();
@@ -300,7 +164,7 @@ Status TakeoverExecutor::retryConflicts(const std::function<AwsStatus()>& call) 
 Result<std::optional<NetworkInterface>> TakeoverExecutor::pollEni(const std::string& eni,
                                                                   const char* waiting_for,
                                                                   TakeoverTimeline& tl) {
-  auto r = timed(
+  auto r = rec_(
       tl, "DescribeNetworkInterfaces", eni,
       [&] {
         return ec2_.describeNetworkInterfaces({{"network-interface-id", {eni}}});
@@ -369,7 +233,7 @@ Status TakeoverExecutor::waitVpcCidr(const std::string& vpc, const std::string& 
   const TimePoint deadline = clock_.now() + opts_.stepTimeout;
   Duration wait = opts_.pollInitial;
   for (int poll = 0; poll < 1000; ++poll) {
-    auto r = timed(
+    auto r = rec_(
         tl, "DescribeVpcs", vpc,
         [&] {
           return ec2_.describeVpcs({{"vpc-id", {vpc}}});
@@ -404,7 +268,7 @@ Status TakeoverExecutor::runStep(const TakeoverStep& s, const TakeoverGoal& goal
   // Deletes/detaches of something already gone are success (idempotent re-runs).
   auto gone_ok = [&](const std::string& target, const std::function<AwsStatus()>& call) -> Status {
     return retryConflicts([&]() -> AwsStatus {
-      auto r = timed(tl, action, target, call);
+      auto r = rec_(tl, action, target, call);
       if (!r.ok() && r.error().isNotFound()) return AwsStatus();
       return r;
     });
@@ -430,20 +294,20 @@ Status TakeoverExecutor::runStep(const TakeoverStep& s, const TakeoverGoal& goal
     case StepKind::kDisassociateVpcCidr:
       return gone_ok(s.id, [&] { return ec2_.disassociateVpcCidrBlock(s.id); });
     case StepKind::kAssociateVpcCidr: {
-      auto r = timed(tl, action, s.vpcId, [&] { return ec2_.associateVpcCidrBlock(s.vpcId, s.cidr); });
+      auto r = rec_(tl, action, s.vpcId, [&] { return ec2_.associateVpcCidrBlock(s.vpcId, s.cidr); });
       if (!r.ok()) return stepError(s, r.error());
       return okStatus();
     }
     case StepKind::kWaitVpcCidr:
       return waitVpcCidr(s.vpcId, s.cidr, tl);
     case StepKind::kCreateSubnet: {
-      CreateSubnetRequest req{s.vpcId,
-                              s.cidr,
-                              goal.availabilityZone,
-                              {TagSpecification{"subnet", {{goal.tags.key, goal.tags.subnet()}}}}};
+      aws::CreateSubnetRequest req{s.vpcId,
+                                   s.cidr,
+                                   goal.availabilityZone,
+                                   {TagSpecification{"subnet", {{goal.tags.key, goal.tags.subnet()}}}}};
       std::optional<Subnet> made;
       FLB_TRY(retryConflicts([&]() -> AwsStatus {
-        auto r = timed(tl, action, s.cidr, [&] { return ec2_.createSubnet(req); });
+        auto r = rec_(tl, action, s.cidr, [&] { return ec2_.createSubnet(req); });
         if (!r.ok()) return r.error();
         made = std::move(r).value();
         return AwsStatus();
@@ -453,7 +317,7 @@ Status TakeoverExecutor::runStep(const TakeoverStep& s, const TakeoverGoal& goal
     }
     case StepKind::kCreateEni: {
       FLB_TRY(need(ctx.subnetId, "subnet"));
-      CreateNetworkInterfaceRequest req;
+      aws::CreateNetworkInterfaceRequest req;
       req.subnetId = ctx.subnetId;
       req.description = goal.eniDescription;
       req.groupIds = goal.securityGroupIds;
@@ -461,13 +325,13 @@ Status TakeoverExecutor::runStep(const TakeoverStep& s, const TakeoverGoal& goal
       req.clientToken = ("flb-" + goal.instanceId + "-" + std::to_string(clock_.wallMillis())).substr(0, 64);
       req.tagSpecifications = {TagSpecification{"network-interface", {{goal.tags.key, goal.tags.eni()}}}};
       req.secondaryPrivateIps = s.ips;
-      auto r = timed(tl, action, ctx.subnetId, [&] { return ec2_.createNetworkInterface(req); });
+      auto r = rec_(tl, action, ctx.subnetId, [&] { return ec2_.createNetworkInterface(req); });
       if (!r.ok() && !req.secondaryPrivateIps.empty() && r.error().is("InvalidIPAddress.InUse")) {
         // A VIP is held by an ENI we do not manage: create without it; the next cycle moves it
         // with AssignPrivateIpAddresses(AllowReassignment).
         req.secondaryPrivateIps.clear();
         req.clientToken += "-novip";
-        r = timed(tl, action, ctx.subnetId, [&] { return ec2_.createNetworkInterface(req); });
+        r = rec_(tl, action, ctx.subnetId, [&] { return ec2_.createNetworkInterface(req); });
       }
       if (!r.ok()) return stepError(s, r.error());
       ctx.eniId = r->networkInterfaceId;
@@ -478,8 +342,8 @@ Status TakeoverExecutor::runStep(const TakeoverStep& s, const TakeoverGoal& goal
     case StepKind::kAttachEni: {
       FLB_TRY(need(eni, "ENI"));
       return retryConflicts([&]() -> AwsStatus {
-        auto r = timed(tl, action, eni,
-                       [&] { return ec2_.attachNetworkInterface(eni, goal.instanceId, goal.deviceIndex); });
+        auto r = rec_(tl, action, eni,
+                      [&] { return ec2_.attachNetworkInterface(eni, goal.instanceId, goal.deviceIndex); });
         if (!r.ok()) return r.error();
         return AwsStatus();
       });
@@ -490,17 +354,17 @@ Status TakeoverExecutor::runStep(const TakeoverStep& s, const TakeoverGoal& goal
     case StepKind::kAssignPrivateIps:
       FLB_TRY(need(eni, "ENI"));
       return retryConflicts([&] {
-        return timed(tl, action, eni, [&] { return ec2_.assignPrivateIpAddresses(eni, s.ips, true); });
+        return rec_(tl, action, eni, [&] { return ec2_.assignPrivateIpAddresses(eni, s.ips, true); });
       });
     case StepKind::kAssociateAddress: {
       FLB_TRY(need(eni, "ENI"));
-      AssociateAddressRequest req;
+      aws::AssociateAddressRequest req;
       req.allocationId = s.allocationId;
       req.networkInterfaceId = eni;
       req.privateIpAddress = s.ips.empty() ? "" : s.ips.front();
       req.allowReassociation = true;
       return retryConflicts([&]() -> AwsStatus {
-        auto r = timed(tl, action, s.allocationId, [&] { return ec2_.associateAddress(req); });
+        auto r = rec_(tl, action, s.allocationId, [&] { return ec2_.associateAddress(req); });
         if (!r.ok()) return r.error();
         return AwsStatus();
       });
@@ -508,9 +372,9 @@ Status TakeoverExecutor::runStep(const TakeoverStep& s, const TakeoverGoal& goal
     case StepKind::kDisableSourceDestCheck:
       FLB_TRY(need(eni, "ENI"));
       return retryConflicts(
-          [&] { return timed(tl, action, eni, [&] { return ec2_.modifySourceDestCheck(eni, false); }); });
+          [&] { return rec_(tl, action, eni, [&] { return ec2_.modifySourceDestCheck(eni, false); }); });
     case StepKind::kCreateRouteTable: {
-      auto r = timed(tl, action, goal.vpcId, [&] {
+      auto r = rec_(tl, action, goal.vpcId, [&] {
         return ec2_.createRouteTable(
             goal.vpcId, {TagSpecification{"route-table", {{goal.tags.key, goal.tags.routeTable()}}}});
       });
@@ -521,7 +385,7 @@ Status TakeoverExecutor::runStep(const TakeoverStep& s, const TakeoverGoal& goal
     case StepKind::kCreateRoute: {
       const std::string rt = s.id.empty() ? ctx.routeTableId : s.id;
       FLB_TRY(need(rt, "route table"));
-      auto r = timed(tl, action, rt, [&] { return ec2_.createRoute(rt, s.cidr, s.gatewayId); });
+      auto r = rec_(tl, action, rt, [&] { return ec2_.createRoute(rt, s.cidr, s.gatewayId); });
       if (!r.ok() && !r.error().is("RouteAlreadyExists")) return stepError(s, r.error());
       return okStatus();
     }
@@ -529,7 +393,7 @@ Status TakeoverExecutor::runStep(const TakeoverStep& s, const TakeoverGoal& goal
       const std::string rt = s.id.empty() ? ctx.routeTableId : s.id;
       FLB_TRY(need(rt, "route table"));
       FLB_TRY(need(ctx.subnetId, "subnet"));
-      auto r = timed(tl, action, rt, [&] { return ec2_.associateRouteTable(rt, ctx.subnetId); });
+      auto r = rec_(tl, action, rt, [&] { return ec2_.associateRouteTable(rt, ctx.subnetId); });
       if (!r.ok()) return stepError(s, r.error());
       return okStatus();
     }
@@ -555,7 +419,8 @@ Status TakeoverExecutor::execute(const TakeoverPlan& plan, const TakeoverGoal& g
 
 Result<TakeoverResult> TakeoverExecutor::run(const TakeoverGoal& goal, TakeoverTimeline& tl,
                                              const KeepGoing& keep_going, const OnRestored& on_restored) {
-  LiveScope live(live_);
+  LiveScope live(rec_.live);
+  if (tl.mode.empty()) tl.mode = goal.cidrBlock ? "subnet" : "single-az";
   bool restored = false;
   bool last_failed = false;
   for (int c = 1; c <= opts_.maxCycles; ++c) {
@@ -563,9 +428,9 @@ Result<TakeoverResult> TakeoverExecutor::run(const TakeoverGoal& goal, TakeoverT
       tl.error = "aborted: role changed";
       return makeError(ErrorCode::kConflict, tl.error);
     }
-    cycle_ = c;
+    rec_.cycle = c;
     tl.cycles = c;
-    critical_phase_ = !restored;
+    rec_.critical = !restored;
     auto obs = observe(goal, restored || last_failed, tl);
     if (!obs.ok()) {
       tl.error = obs.error().message;
@@ -593,11 +458,11 @@ Result<TakeoverResult> TakeoverExecutor::run(const TakeoverGoal& goal, TakeoverT
     if (critical > 0) {
       // Critical steps only: the deferred ones are planned again from a full observation.
       todo.steps.resize(critical);
-      critical_phase_ = true;
+      rec_.critical = true;
     } else if (!restored) {
       markRestored(tl, ctx, on_restored);
       restored = true;
-      critical_phase_ = false;
+      rec_.critical = false;
     }
     // The OS side (wait for the ENI's link, address, routes) starts as soon as the ENI is attached
     // and runs while the remaining calls (AssociateAddress: ~1 s) are in flight.
@@ -629,8 +494,16 @@ Result<TakeoverResult> TakeoverExecutor::run(const TakeoverGoal& goal, TakeoverT
                                             " cycles: " + tl.error);
 }
 
+Result<TakeoverPlan> TakeoverExecutor::plan(const TakeoverGoal& goal, TakeoverTimeline& tl) {
+  rec_.critical = true;
+  rec_.cycle = 1;
+  if (tl.mode.empty()) tl.mode = goal.cidrBlock ? "subnet" : "single-az";
+  FLB_ASSIGN_OR_RETURN(auto obs, observe(goal, true, tl));
+  return planTakeover(goal, obs);
+}
+
 Status TakeoverExecutor::prepare(const TakeoverGoal& goal, TakeoverTimeline& tl) {
-  critical_phase_ = false;
+  rec_.critical = false;
   auto obs = observe(goal, true, tl);
   if (!obs.ok()) return obs.error();
   return okStatus();
@@ -643,10 +516,10 @@ void TakeoverExecutor::markRestored(TakeoverTimeline& tl, const TakeoverContext&
 }
 
 Status TakeoverExecutor::cleanup(const TakeoverGoal& goal, TakeoverTimeline& tl) {
-  LiveScope live(live_);
-  critical_phase_ = false;
+  LiveScope live(rec_.live);
+  rec_.critical = false;
   for (int c = 1; c <= opts_.maxCycles; ++c) {
-    cycle_ = c;
+    rec_.cycle = c;
     tl.cycles = c;
     auto obs = observe(goal, false, tl);
     if (!obs.ok()) {
@@ -670,4 +543,4 @@ Status TakeoverExecutor::cleanup(const TakeoverGoal& goal, TakeoverTimeline& tl)
   return makeError(ErrorCode::kTimeout, "cleanup did not converge: " + tl.error);
 }
 
-}  // namespace floatlb::cloud::aws
+}  // namespace floatlb::cloud::takeover

@@ -1,6 +1,7 @@
-// Test world for the takeover planner/executor: vpcsim's pure Ec2Model behind an in-process
-// HttpTransport, driven through the real Ec2Client (query encoding, XML parsing, retries, token
-// buckets), with a FakeClock that the model's latency and the client's sleeps advance.
+// Test world for the takeover planner/executor and the cloud hook (tests/unit/cloud/...): vpcsim's pure
+// Ec2Model behind an in-process HttpTransport, driven through the real Ec2Client (query encoding, XML
+// parsing, retries, token buckets), with a FakeClock that the model's latency and the client's sleeps
+// advance.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -9,12 +10,15 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "cloud/aws/credentials.h"
 #include "cloud/aws/ec2_client.h"
-#include "cloud/aws/takeover_plan.h"
+#include "cloud/takeover/plan.h"
 #include "sim/model.h"
 #include "sim/topology.h"
+#include "support/iam_policy_check.h"
 
 namespace floatlb::cloud::aws::testing {
 
@@ -42,14 +46,24 @@ class ModelTransport final : public HttpTransport {
  public:
   using Hook = std::function<void(const std::string& action, const sim::Params& params)>;
   ModelTransport(sim::Ec2Model& model, FakeClock& clock) : model_(model), clock_(clock) {}
+  // One request as the transport saw it (independent of what the code under test reports).
+  struct Request {
+    std::string action;
+    std::thread::id thread;  // the issuing thread
+    bool ok = false;         // 2xx
+    TimePoint done;          // fake clock when the answer was returned
+  };
+
   Result<HttpResponse> send(const HttpRequest& req) override {
     std::lock_guard l(mu_);
     sim::Params params = sim::Params::parseForm(req.body);
     const std::string action = params.getOr("Action", "");
+    cloud::testing::recordEc2Action(policy, action);
     if (before) before(action, params);
     auto r = model_.handle(action, params, "req-" + std::to_string(++n_));
     if (apply_latency) clock_.advance(std::chrono::milliseconds(r.latency_ms));
     ++calls[action];
+    log.push_back({action, std::this_thread::get_id(), r.http_status / 100 == 2, clock_.now()});
     return HttpResponse{r.http_status, {{"Content-Type", "text/xml"}}, r.body};
   }
   // Runs `fn` on the model while no call is in flight (tests poking the model from their thread).
@@ -57,9 +71,22 @@ class ModelTransport final : public HttpTransport {
     std::lock_guard l(mu_);
     fn(model_);
   }
+  // Copies of the counters, taken while no call is in flight.
+  std::vector<Request> requests() {
+    std::lock_guard l(mu_);
+    return log;
+  }
+  int totalCalls() {
+    std::lock_guard l(mu_);
+    int n = 0;
+    for (const auto& [a, c] : calls) n += c;
+    return n;
+  }
   Hook before;
   bool apply_latency = true;
+  std::string policy = cloud::testing::kSubnetModePolicy;  // the IAM policy every action must be allowed by
   std::map<std::string, int> calls;
+  std::vector<Request> log;
 
  private:
   std::mutex mu_;
@@ -97,9 +124,9 @@ class SimWorld {
   std::string eip() const { return model->address(topo.eips.at("eip"))->public_ip.str(); }
   std::string id(const std::string& name) const { return topo.instances.at(name); }
 
-  TakeoverGoal goal(const std::string& name, bool multi_az = true) const {
+  takeover::TakeoverGoal goal(const std::string& name, bool multi_az = true) const {
     const sim::Instance* inst = model->instance(id(name));
-    TakeoverGoal g;
+    takeover::TakeoverGoal g;
     g.instanceId = inst->id;
     g.availabilityZone = inst->az;
     g.vpcId = inst->vpc_id;

@@ -1,8 +1,9 @@
-// The takeover executor: observe -> plan (takeover_plan.h) -> execute -> observe ... until the plan
+// The takeover executor: observe -> plan (plan.h) -> execute -> observe ... until the plan
 // is empty. Real waiters (DescribeNetworkInterfaces until a detached ENI is `available`, the VPC
 // CIDR association `associated`, the attachment `attached`), per-step deadlines, conflict retries
 // (DependencyViolation & co. while AWS catches up), throttling/5xx retries through the Ec2Client's
-// own policy, every error reported. Each EC2 call lands in a TakeoverTimeline with its latency.
+// own policy, every error reported. Each EC2 call lands in a TakeoverTimeline (timeline.h) with its
+// latency.
 #pragma once
 
 #include <functional>
@@ -13,52 +14,19 @@
 
 #include "cloud/aws/ec2_api.h"
 #include "cloud/aws/retry.h"
-#include "cloud/aws/takeover_plan.h"
+#include "cloud/takeover/plan.h"
+#include "cloud/takeover/recorder.h"
+#include "cloud/takeover/timeline.h"
 #include "common/clock.h"
 #include "common/result.h"
 
-namespace floatlb::cloud::aws {
+namespace floatlb::cloud::takeover {
 
-struct TakeoverCall {
-  std::string action;   // EC2 Action
-  std::string target;   // resource id(s) the call named
-  int64_t startMs = 0;  // since detection
-  int64_t latencyMs = 0;
-  bool ok = true;
-  std::string error;        // AWS code + message when !ok
-  bool critical = true;     // made before traffic was restored
-  bool poll = false;        // a waiter's Describe poll
-  bool concurrent = false;  // issued together with the previous call (no extra round trip)
-  int attempts = 1;         // HTTP attempts (throttling/5xx retries inside the client)
-  int cycle = 0;            // observe/plan/execute round (1-based)
-};
-
-struct TakeoverTimeline {
-  std::string reason;          // "MASTER (epoch 7)", "verify: EIP moved", "shutdown"
-  int64_t detectedWallMs = 0;  // wall clock at detection (epoch ms)
-  TimePoint detected{};        // monotonic detection time (offsets below are from here)
-  std::vector<TakeoverCall> calls;
-  std::optional<int64_t> restoredMs;  // critical steps done (EIP -> my ENI/VIP, ENI attached)
-  std::optional<int64_t> doneMs;      // converged (deferred steps done and verified)
-  int cycles = 0;
-  bool converged = false;
-  std::string error;             // last error ("" if none)
-  std::vector<std::string> log;  // planned steps, one line each, in execution order
-
-  // EC2 calls up to the restore point (serial: each waited for the previous one).
-  [[nodiscard]] size_t criticalCalls() const;
-  // The same without Describe* (waiter polls and observations).
-  [[nodiscard]] size_t criticalMutations() const;
-  // Round trips up to the restore point: critical calls not issued concurrently with another.
-  [[nodiscard]] size_t criticalSerialCalls() const;
-  // Waiter polls among the critical calls.
-  [[nodiscard]] size_t criticalPolls() const;
-};
-
-// JSON object for GET /config/cloud/timeline (no dependency on a JSON library).
-std::string timelineJson(const TakeoverTimeline& t);
-// Prometheus text lines (floatlb_cloud_takeover_*), labels from the timeline.
-std::string timelinePrometheus(const TakeoverTimeline& t);
+using aws::AwsError;
+using aws::AwsResult;
+using aws::AwsStatus;
+using aws::Ec2Api;
+using aws::Sleeper;
 
 struct ExecOptions {
   Duration stepTimeout = std::chrono::seconds(90);  // per waiter / conflict-retry loop
@@ -80,7 +48,7 @@ class TakeoverExecutor {
   // Called after every EC2 call with the timeline so far (live progress for the API); may run on
   // the concurrent reads' threads, one at a time.
   using OnProgress = std::function<void(const TakeoverTimeline&)>;
-  void setProgress(OnProgress progress) { progress_ = std::move(progress); }
+  void setProgress(OnProgress progress) { rec_.progress = std::move(progress); }
 
   TakeoverExecutor(Ec2Api& ec2, const Clock& clock, Sleeper& sleeper, ExecOptions options = {});
 
@@ -100,6 +68,9 @@ class TakeoverExecutor {
   Result<TakeoverResult> run(const TakeoverGoal& goal, TakeoverTimeline& tl, const KeepGoing& keep_going,
                              const OnRestored& on_restored = {});
 
+  // Dry run: a full observation and the plan it gives, nothing mutated (flb-ec2 takeover-dryrun).
+  Result<TakeoverPlan> plan(const TakeoverGoal& goal, TakeoverTimeline& tl);
+
   // Last node's shutdown: detach/delete the tagged ENIs and subnet (planCleanup), verified.
   Status cleanup(const TakeoverGoal& goal, TakeoverTimeline& tl);
 
@@ -111,9 +82,6 @@ class TakeoverExecutor {
   [[nodiscard]] TakeoverTimeline startTimeline(std::string reason) const;
 
  private:
-  template <class F>
-  auto timed(TakeoverTimeline& tl, const char* action, const std::string& target, F&& call, bool poll = false,
-             bool concurrent = false) -> decltype(call());
   Status runStep(const TakeoverStep& s, const TakeoverGoal& goal, TakeoverContext& ctx, TakeoverTimeline& tl);
   // One waiter poll (DescribeNetworkInterfaces by id): the ENI, or nullopt when it is gone.
   Result<std::optional<NetworkInterface>> pollEni(const std::string& eni, const char* waiting_for,
@@ -131,11 +99,7 @@ class TakeoverExecutor {
   const Clock& clock_;
   Sleeper& sleeper_;
   ExecOptions opts_;
-  bool critical_phase_ = true;
-  int cycle_ = 0;
-  std::mutex calls_mu_;  // timeline appends from the concurrent reads
-  OnProgress progress_;
-  bool live_ = false;  // progress is reported for run() and cleanup(), not for prepare()
+  CallRecorder rec_;  // times calls into the timeline; progress only for run() and cleanup()
   struct LiveScope {
     explicit LiveScope(bool& flag) : flag_(flag) { flag_ = true; }
     ~LiveScope() { flag_ = false; }
@@ -146,4 +110,4 @@ class TakeoverExecutor {
   std::optional<TakeoverObservation> cached_;  // vpcs, IGW, route tables from the last full observe
 };
 
-}  // namespace floatlb::cloud::aws
+}  // namespace floatlb::cloud::takeover

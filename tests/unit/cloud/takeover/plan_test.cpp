@@ -1,10 +1,12 @@
 // The pure takeover planner on hand-built observations.
+#include "cloud/takeover/plan.h"
+
 #include <gtest/gtest.h>
 
-#include "cloud/aws/takeover_plan.h"
-
-namespace floatlb::cloud::aws {
+namespace floatlb::cloud::takeover {
 namespace {
+
+using namespace floatlb::cloud::aws;  // NOLINT(google-build-using-namespace): EC2 value types
 
 const Tags kEniTag = {{"loxiType", "loxilb-eni"}};
 const Tags kSubnetTag = {{"loxiType", "loxilb-subnet"}};
@@ -254,4 +256,4 @@ TEST(TakeoverPlan, CleanupRemovesTaggedEnisAndSubnets) {
 }
 
 }  // namespace
-}  // namespace floatlb::cloud::aws
+}  // namespace floatlb::cloud::takeover

@@ -1,18 +1,29 @@
 // Planner + executor against vpcsim's pure Ec2Model through the real Ec2Client (sim_world.h):
 // first takeover, failover to the other AZ, a crash after every possible step, a 20 s detach,
 // throttling and 5xx bursts, the old master interfering mid-takeover, cleanup, single-AZ mode.
+#include "cloud/takeover/exec.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <thread>
 
-#include "cloud/aws/takeover_exec.h"
-#include "unit/cloud_hook/sim_world.h"
+#include "common/metrics.h"
+#include "support/sim_world.h"
 
-namespace floatlb::cloud::aws {
+namespace floatlb::cloud::takeover {
 namespace {
 
+using namespace floatlb::cloud::aws;  // NOLINT(google-build-using-namespace): EC2 value types
+
 using namespace std::chrono_literals;
-using testing::SimWorld;
+using aws::testing::SimWorld;
+
+std::string metricsOf(const TakeoverTimeline& tl) {
+  MetricsWriter w;
+  tl.appendMetrics(w);
+  return w.str();
+}
 
 struct Run {
   Result<TakeoverResult> result;
@@ -36,7 +47,7 @@ TEST(TakeoverExec, FirstTakeoverBuildsTheVipNetwork) {
     ++restored_calls;
     seen = c;
   });
-  ASSERT_TRUE(run.result.ok()) << run.result.error().message << "\n" << timelineJson(run.timeline);
+  ASSERT_TRUE(run.result.ok()) << run.result.error().message << "\n" << run.timeline.json();
   EXPECT_TRUE(run.timeline.converged);
   w.expectOwnedBy("lb1");
   EXPECT_EQ(restored_calls, 1);
@@ -61,19 +72,36 @@ TEST(TakeoverExec, FailoverToTheOtherAzWithFewerSerialCallsThanTheReference) {
   TakeoverExecutor lb2(*w.client, w.clock, w.sleeper);
   auto prep = lb2.startTimeline("prepare");
   ASSERT_TRUE(lb2.prepare(w.goal("lb2"), prep).ok());
+  const size_t first = w.transport->requests().size();
   auto tl = lb2.startTimeline("MASTER lb2");
   auto r = lb2.run(w.goal("lb2"), tl, [] { return true; });
   ASSERT_TRUE(r.ok()) << r.error().message;
+  // Counted by the transport, not by the executor: the requests up to the answer of the first
+  // successful AssociateAddress (traffic for the EIP reaches lb2 from then on). Requests issued
+  // from other threads than this one (the executor's) overlapped with one of its own: one round.
+  {
+    const auto log = w.transport->requests();
+    size_t serial = 0, total = 0;
+    bool restored = false;
+    for (size_t i = first; i < log.size() && !restored; ++i) {
+      ++total;
+      serial += log[i].thread == std::this_thread::get_id();
+      restored = log[i].action == "AssociateAddress" && log[i].ok;
+    }
+    ASSERT_TRUE(restored) << "no successful AssociateAddress in the request log";
+    EXPECT_EQ(serial, 11u) << "serial EC2 round trips before traffic was back\n" << tl.json();
+    EXPECT_EQ(total, 13u) << "EC2 requests before traffic was back (2 reads ran alongside)";
+  }
   w.expectOwnedBy("lb2");
   // Critical path: 3 concurrent observations (ENIs, subnets, addresses: one round trip) + detach,
   // delete ENI, delete subnet, create subnet, create ENI (with the VIP), attach, associate (+ the
   // detach waiter's polls). The reference makes 19 serial calls, 14 of them mutating (loxilb.md
   // §4.3), plus its delete retries.
-  EXPECT_EQ(tl.criticalMutations(), 7u) << timelineJson(tl);
-  EXPECT_EQ(tl.criticalCalls() - tl.criticalPolls(), 10u) << timelineJson(tl);
-  EXPECT_LE(tl.criticalPolls(), 4u) << timelineJson(tl);
-  EXPECT_EQ(tl.criticalSerialCalls(), tl.criticalCalls() - 2) << timelineJson(tl);  // 2 reads ran alongside
-  EXPECT_LE(tl.criticalSerialCalls(), 12u) << timelineJson(tl);
+  EXPECT_EQ(tl.criticalMutations(), 7u) << tl.json();
+  EXPECT_EQ(tl.criticalCalls() - tl.criticalPolls(), 10u) << tl.json();
+  EXPECT_LE(tl.criticalPolls(), 4u) << tl.json();
+  EXPECT_EQ(tl.criticalSerialCalls(), tl.criticalCalls() - 2) << tl.json();  // 2 reads ran alongside
+  EXPECT_LE(tl.criticalSerialCalls(), 12u) << tl.json();
   ASSERT_TRUE(tl.restoredMs.has_value());
   // Latencies come from vpcsim's default model: CreateNetworkInterface alone is 1.8 s, the detach 2 s.
   EXPECT_GE(*tl.restoredMs, 1800 + 2000);
@@ -88,9 +116,9 @@ TEST(TakeoverExec, FailoverToTheOtherAzWithFewerSerialCallsThanTheReference) {
     }
   }
   EXPECT_TRUE(saw_deferred);
-  const std::string json = timelineJson(tl);
+  const std::string json = tl.json();
   EXPECT_NE(json.find("\"action\":\"AssociateAddress\""), std::string::npos);
-  EXPECT_NE(timelinePrometheus(tl).find("floatlb_cloud_takeover_critical_mutations 7"), std::string::npos);
+  EXPECT_NE(metricsOf(tl).find("floatlb_cloud_takeover_critical_mutations 7"), std::string::npos);
   std::printf("lb1 -> lb2 failover timeline: %s\n", json.c_str());
   // And back to AZ-a.
   ASSERT_TRUE(takeover(w, "lb1").result.ok());
@@ -130,7 +158,7 @@ TEST(TakeoverExec, CrashAfterAnyStepThenRerunConverges) {
     }
     w.clock.advance(100ms);
     auto rerun = takeover(w, "lb2");
-    ASSERT_TRUE(rerun.result.ok()) << rerun.result.error().message << "\n" << timelineJson(rerun.timeline);
+    ASSERT_TRUE(rerun.result.ok()) << rerun.result.error().message << "\n" << rerun.timeline.json();
     w.expectOwnedBy("lb2");
   }
 }
@@ -201,8 +229,8 @@ TEST(TakeoverExec, ThrottlingAnd5xxBurstsAreRetried) {
     }
     retried += c.attempts - 1;
   }
-  EXPECT_EQ(static_cast<uint64_t>(retried), w.client->stats().retries - before) << timelineJson(run.timeline);
-  EXPECT_NE(timelineJson(run.timeline).find("\"attempts\":3"), std::string::npos);
+  EXPECT_EQ(static_cast<uint64_t>(retried), w.client->stats().retries - before) << run.timeline.json();
+  EXPECT_NE(run.timeline.json().find("\"attempts\":3"), std::string::npos);
 }
 
 TEST(TakeoverExec, BurstLongerThanTheClientRetriesFailsTheCycleAndTheNextCycleConverges) {
@@ -240,7 +268,7 @@ TEST(TakeoverExec, OldMasterReattachingItsEniMidTakeoverLosesIt) {
   ExecOptions o;
   o.stepTimeout = 10s;
   auto run = takeover(w, "lb2", o);
-  ASSERT_TRUE(run.result.ok()) << run.result.error().message << "\n" << timelineJson(run.timeline);
+  ASSERT_TRUE(run.result.ok()) << run.result.error().message << "\n" << run.timeline.json();
   EXPECT_TRUE(interfered);
   EXPECT_GE(run.timeline.cycles, 2);
   w.expectOwnedBy("lb2");
@@ -264,7 +292,7 @@ TEST(TakeoverExec, OldMasterReassociatingTheEipIsOverruled) {
   EXPECT_EQ(n, 1);
   int associates = 0;
   for (const auto& c : run.timeline.calls) associates += c.action == "AssociateAddress";
-  EXPECT_EQ(associates, 2) << timelineJson(run.timeline);
+  EXPECT_EQ(associates, 2) << run.timeline.json();
   w.expectOwnedBy("lb2");
 }
 
@@ -324,4 +352,4 @@ TEST(TakeoverExec, SingleAzMovesTheSecondaryIp) {
 }
 
 }  // namespace
-}  // namespace floatlb::cloud::aws
+}  // namespace floatlb::cloud::takeover

@@ -5,7 +5,7 @@
 //   associated to (ENI, VIP), the tagged ENI/subnet of the old master gone, one tagged route table
 //   (0.0.0.0/0 -> IGW) associated with the subnet.
 //   single-AZ (no cidrBlock): every VIP assigned to my ENI whose subnet contains it, EIPs to (ENI, VIP).
-// The executor (takeover_exec.h) runs a plan, then observes and plans again until the plan is empty,
+// The executor (exec.h) runs a plan, then observes and plans again until the plan is empty,
 // so a crash or an interfering peer halfway only means the next plan starts from the real state.
 // Steps that create a resource leave its id in the executor's context; later steps of the same plan
 // read it from there (`Ref` fields name which context slot to use when the id is not known yet).
@@ -19,7 +19,29 @@
 #include "common/net.h"
 #include "common/result.h"
 
-namespace floatlb::cloud::aws {
+namespace floatlb::cloud::takeover {
+
+// The EC2 value types the planner reads (src/cloud/aws is the client layer below this one).
+using aws::Address;
+using aws::findTag;
+using aws::InternetGateway;
+using aws::NetworkInterface;
+using aws::NetworkInterfaceAttachment;
+using aws::Route;
+using aws::RouteTable;
+using aws::RouteTableAssociation;
+using aws::Subnet;
+using aws::Tag;
+using aws::Tags;
+using aws::TagSpecification;
+using aws::Vpc;
+using aws::VpcCidrBlockAssociation;
+
+// Does tag `key` have exactly `value`? (ownership tags of the planners)
+inline bool hasTag(const Tags& tags, const std::string& key, const std::string& value) {
+  auto v = findTag(tags, key);
+  return v && *v == value;
+}
 
 struct VipEip {
   Ip4 vip;          // private VIP (inside cidrBlock in multi-AZ mode)
@@ -125,4 +147,4 @@ Result<TakeoverPlan> planCleanup(const TakeoverGoal& goal, const TakeoverObserva
 // Human-readable one-line rendering of a step ("DeleteSubnet subnet-1 (old master's subnet in ...)").
 std::string describeStep(const TakeoverStep& s);
 
-}  // namespace floatlb::cloud::aws
+}  // namespace floatlb::cloud::takeover
