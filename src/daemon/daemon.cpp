@@ -294,24 +294,11 @@ int run(const Options& o) {
         "# TYPE floatlb_ha_takeovers_out_of_sync_total counter\n"
         "floatlb_ha_takeovers_out_of_sync_total " +
         std::to_string(takeovers_out_of_sync.load()) + "\n";
-    if (heartbeat) {
-      auto st = heartbeat->stats();
-      out += "floatlb_ha_heartbeats_sent_total " + std::to_string(st.sent) + "\n";
-      out += "floatlb_ha_heartbeats_received_total " + std::to_string(st.received) + "\n";
-      out += "floatlb_ha_heartbeats_rejected_total " + std::to_string(st.rejected) + "\n";
-      out += "floatlb_ha_peer_alive " + std::to_string(st.peer_alive ? 1 : 0) + "\n";
-      out += "floatlb_ha_epoch " + std::to_string(st.epoch) + "\n";
-    }
+    MetricsWriter ha_metrics;  // the HA services write their own families (appendMetrics)
+    if (heartbeat) heartbeat->appendMetrics(ha_metrics);
+    if (sync) sync->appendMetrics(ha_metrics);
+    out += ha_metrics.str();
     if (*cloud) out += (*cloud)->metricsText();
-    if (sync) {
-      for (const auto& p : sync->stats()) {
-        std::string l = "{peer=\"" + p.peer.str() + "\"}";
-        out += "floatlb_sync_entries_sent_total" + l + " " + std::to_string(p.entries_sent) + "\n";
-        out += "floatlb_sync_entries_received_total" + l + " " + std::to_string(p.entries_received) + "\n";
-        out += "floatlb_sync_in_sync" + l + " " + std::to_string(p.in_sync ? 1 : 0) + "\n";
-        out += "floatlb_sync_lag_ms" + l + " " + std::to_string(p.lag_ms) + "\n";
-      }
-    }
     return out;
   };
   api::ApiServer server(deps);
