@@ -164,10 +164,7 @@ void HeartbeatService::appendMetrics(MetricsWriter& w) const {
 void HeartbeatService::loop() {
   const auto interval = std::chrono::microseconds(cfg_.interval_us);
   auto next_tx = clock_.now();
-  sockaddr_in peer{};
-  peer.sin_family = AF_INET;
-  peer.sin_port = htons(cfg_.port);
-  peer.sin_addr.s_addr = cfg_.remote.networkOrder();
+  sockaddr_in peer = sockAddr(cfg_.remote, cfg_.port);
   // Ticks run at a tenth of the interval so detection is late by at most that much.
   const auto tick = std::max<Duration>(interval / 10, std::chrono::milliseconds(1));
   while (running_) {

@@ -37,11 +37,8 @@ Status sendAll(int fd, const std::string& bytes) {
 Result<int> connectTo(Ip4 ip, uint16_t port, int timeout_ms) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return makeError(ErrorCode::kIo, std::string("socket: ") + std::strerror(errno));
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(port);
-  sa.sin_addr.s_addr = ip.networkOrder();
-  int rc = ::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+  const sockaddr_in sa = sockAddr(ip, port);
+  int rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof sa);
   if (rc != 0 && errno != EINPROGRESS) {
     int err = errno;
     ::close(fd);

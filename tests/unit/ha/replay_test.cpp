@@ -51,14 +51,6 @@ uint16_t freePort(int type) {
   return ntohs(sa.sin_port);
 }
 
-sockaddr_in addr(Ip4 ip, uint16_t port) {
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(port);
-  sa.sin_addr.s_addr = ip.networkOrder();
-  return sa;
-}
-
 TEST(ReplayGuardTest, NewerAcceptedOlderAndEqualRejectedRestartAccepted) {
   FakeClock clock;
   ReplayGuard g;
@@ -144,7 +136,7 @@ class HeartbeatReplayTest : public ::testing::Test {
     if (peer_fd >= 0) ::close(peer_fd);
   }
   void send(const std::string& bytes) const {
-    auto to = addr(kNodeA, port);
+    auto to = sockAddr(kNodeA, port);
     ASSERT_EQ(::sendto(peer_fd, bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to),
               static_cast<ssize_t>(bytes.size()));
   }
@@ -275,7 +267,7 @@ class SyncReplayTest : public ::testing::Test {
   bool sendStream(const std::string& bytes, Pred done) const {
     auto fd = bindSocket(SOCK_STREAM, kNodeA, 0, "test master");
     if (!fd.ok()) return false;
-    auto to = addr(kNodeB, port);
+    auto to = sockAddr(kNodeB, port);
     bool ok = ::connect(*fd, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0 &&
               ::send(*fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size());
     ok = ok && waitUntil(done);
