@@ -4,7 +4,7 @@
  * endpoint selection -> forward + reverse conntrack entries -> translate and forward.
  * See docs/dataplane.md.
  */
-#include "vmlinux.h"
+#include "floatlb/kernel.h"
 
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>

@@ -31,27 +31,20 @@ endfunction()
 
 # floatlb_bpf_object(NAME name SOURCE file.bpf.c [DEPENDS headers...])
 # Compiles a BPF C program with clang -target bpf, generates <name>.skel.h with bpftool and
-# exposes an INTERFACE target <name>_skel whose include dir holds the skeleton.
+# exposes an INTERFACE target <name>_skel whose include dir holds the skeleton. Kernel types come
+# from the uapi headers (bpf/include/floatlb/kernel.h), not from the build host's BTF, so the
+# objects build in a container or on a machine without /sys/kernel/btf/vmlinux.
 function(floatlb_bpf_object)
   cmake_parse_arguments(B "" "NAME;SOURCE" "DEPENDS" ${ARGN})
   set(out_dir ${CMAKE_BINARY_DIR}/bpf)
-  set(vmlinux ${out_dir}/vmlinux.h)
-  if(NOT TARGET floatlb_vmlinux_h)
-    add_custom_command(OUTPUT ${vmlinux}
-      COMMAND ${CMAKE_COMMAND} -E make_directory ${out_dir}
-      COMMAND sh -c "bpftool btf dump file /sys/kernel/btf/vmlinux format c > ${vmlinux}"
-      COMMENT "Generating vmlinux.h from the running kernel's BTF"
-      VERBATIM)
-    add_custom_target(floatlb_vmlinux_h DEPENDS ${vmlinux})
-  endif()
   set(obj ${out_dir}/${B_NAME}.bpf.o)
   set(skel ${out_dir}/${B_NAME}.skel.h)
   add_custom_command(OUTPUT ${obj}
-    COMMAND clang -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror
-            -I${out_dir} -I${CMAKE_SOURCE_DIR}/bpf/include
+    COMMAND clang -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall $<$<BOOL:${FLOATLB_WERROR}>:-Werror>
+            -I/usr/include/${CMAKE_LIBRARY_ARCHITECTURE} -I${CMAKE_SOURCE_DIR}/bpf/include
             -c ${CMAKE_CURRENT_SOURCE_DIR}/${B_SOURCE} -o ${obj}
     COMMAND llvm-strip -g ${obj}
-    DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/${B_SOURCE} ${B_DEPENDS} ${vmlinux}
+    DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/${B_SOURCE} ${B_DEPENDS}
     COMMENT "BPF ${B_NAME}.bpf.o"
     VERBATIM)
   add_custom_command(OUTPUT ${skel}

@@ -159,7 +159,7 @@ std::string tableTitle(const std::string& header) {
     }
   }
   std::string trimmed = trimSpace(s);
-  if (trimmed.empty() && !header.empty()) trimmed = " ";
+  if (trimmed.empty() && !header.empty()) trimmed.assign(1, ' ');
   return upper(trimmed);
 }
 

@@ -51,35 +51,9 @@ void HaServices::appendMetrics(MetricsWriter& w) const {
   w.family("floatlb_ha_takeovers_out_of_sync_total", MetricType::kCounter,
            "Takeovers while not in sync with the peer.");
   w.sample("floatlb_ha_takeovers_out_of_sync_total", static_cast<double>(takeovers_out_of_sync_.load()));
-  if (heartbeat_) {
-    const auto st = heartbeat_->stats();
-    w.family("floatlb_ha_heartbeats_sent_total", MetricType::kCounter, "Heartbeats sent to the peer.");
-    w.family("floatlb_ha_heartbeats_received_total", MetricType::kCounter,
-             "Heartbeats received from the peer.");
-    w.family("floatlb_ha_heartbeats_rejected_total", MetricType::kCounter,
-             "Heartbeats dropped (undecodable or wrongly signed).");
-    w.family("floatlb_ha_peer_alive", MetricType::kGauge, "1 while the peer's heartbeats arrive.");
-    w.family("floatlb_ha_epoch", MetricType::kGauge, "Election epoch of this node.");
-    w.sample("floatlb_ha_heartbeats_sent_total", static_cast<double>(st.sent));
-    w.sample("floatlb_ha_heartbeats_received_total", static_cast<double>(st.received));
-    w.sample("floatlb_ha_heartbeats_rejected_total", static_cast<double>(st.rejected));
-    w.sample("floatlb_ha_peer_alive", st.peer_alive ? 1 : 0);
-    w.sample("floatlb_ha_epoch", static_cast<double>(st.epoch));
-  }
-  if (sync_) {
-    w.family("floatlb_sync_entries_sent_total", MetricType::kCounter, "Conntrack entries sent to a peer.");
-    w.family("floatlb_sync_entries_received_total", MetricType::kCounter,
-             "Conntrack entries received from a peer.");
-    w.family("floatlb_sync_in_sync", MetricType::kGauge, "1 when this node holds the peer's full state.");
-    w.family("floatlb_sync_lag_ms", MetricType::kGauge, "Last sync PING/PONG round trip (ms, -1 unknown).");
-    for (const auto& p : sync_->stats()) {
-      const MetricLabels l = {{"peer", p.peer.str()}};
-      w.sample("floatlb_sync_entries_sent_total", l, static_cast<double>(p.entries_sent));
-      w.sample("floatlb_sync_entries_received_total", l, static_cast<double>(p.entries_received));
-      w.sample("floatlb_sync_in_sync", l, p.in_sync ? 1 : 0);
-      w.sample("floatlb_sync_lag_ms", l, static_cast<double>(p.lag_ms));
-    }
-  }
+  // The services write their own families (heartbeats incl. replay rejects, sync per peer).
+  if (heartbeat_) heartbeat_->appendMetrics(w);
+  if (sync_) sync_->appendMetrics(w);
 }
 
 }  // namespace floatlb::daemon

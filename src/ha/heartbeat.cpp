@@ -7,7 +7,7 @@ namespace floatlb::ha {
 
 namespace {
 constexpr char kMagic[4] = {'F', 'L', 'H', 'B'};
-constexpr uint8_t kVersion = 1;
+constexpr uint8_t kVersion = 2;
 constexpr uint8_t kFlagYielding = 0x1;
 constexpr uint8_t kFlagAuth = 0x2;
 
@@ -25,6 +25,7 @@ std::string encodeHeartbeat(const Heartbeat& hb, std::string_view key) {
   putBe(out, hb.interval_us, 4);
   putBe(out, hb.view.epoch, 8);
   putBe(out, hb.seq, 8);
+  putBe(out, hb.boot, 8);
   if (!key.empty()) out += crypto::hmacSha256(key, out);
   return out;
 }
@@ -32,7 +33,8 @@ std::string encodeHeartbeat(const Heartbeat& hb, std::string_view key) {
 Result<Heartbeat> decodeHeartbeat(std::string_view b, std::string_view key) {
   if (b.size() < kHeartbeatSize) return bad("short packet (" + std::to_string(b.size()) + " bytes)");
   if (b.substr(0, 4) != std::string_view(kMagic, 4)) return bad("bad magic");
-  if (static_cast<uint8_t>(b[4]) != kVersion) return bad("unsupported version " + std::to_string(static_cast<uint8_t>(b[4])));
+  if (static_cast<uint8_t>(b[4]) != kVersion)
+    return bad("unsupported version " + std::to_string(static_cast<uint8_t>(b[4])));
   const uint8_t flags = static_cast<uint8_t>(b[5]);
   const bool authed = flags & kFlagAuth;
   if (authed != !key.empty()) {
@@ -41,8 +43,10 @@ Result<Heartbeat> decodeHeartbeat(std::string_view b, std::string_view key) {
                             : "heartbeat: unauthenticated packet while a key is configured");
   }
   const size_t want = authed ? kHeartbeatAuthSize : kHeartbeatSize;
-  if (b.size() != want) return bad("wrong length " + std::to_string(b.size()) + ", want " + std::to_string(want));
-  if (authed && !crypto::constantTimeEqual(crypto::hmacSha256(key, b.substr(0, kHeartbeatSize)), b.substr(kHeartbeatSize))) {
+  if (b.size() != want)
+    return bad("wrong length " + std::to_string(b.size()) + ", want " + std::to_string(want));
+  if (authed && !crypto::constantTimeEqual(crypto::hmacSha256(key, b.substr(0, kHeartbeatSize)),
+                                           b.substr(kHeartbeatSize))) {
     return makeError(ErrorCode::kPermissionDenied, "heartbeat: bad signature");
   }
   const uint8_t role = static_cast<uint8_t>(b[6]);
@@ -55,6 +59,7 @@ Result<Heartbeat> decodeHeartbeat(std::string_view b, std::string_view key) {
   hb.interval_us = static_cast<uint32_t>(getBe(b, 12, 4));
   hb.view.epoch = getBe(b, 16, 8);
   hb.seq = getBe(b, 24, 8);
+  hb.boot = getBe(b, 32, 8);
   return hb;
 }
 

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "common/log.h"
+#include "common/socket.h"
 #include "ha/heartbeat.h"
 
 namespace floatlb::ha {
@@ -54,26 +55,13 @@ HeartbeatService::HeartbeatService(KaConfig cfg, uint32_t node_id, std::string i
       table_(table),
       clock_(clock),
       machine_(HaConfig{node_id, std::chrono::microseconds(cfg_.interval_us), cfg_.multiplier}, clock.now()) {
+  if (cfg_.boot == 0) cfg_.boot = processBootEpoch();
 }
 
 HeartbeatService::~HeartbeatService() { stop(); }
 
 Status HeartbeatService::start() {
-  fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd_ < 0) return makeError(ErrorCode::kIo, std::string("heartbeat socket: ") + std::strerror(errno));
-  int one = 1;
-  ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in local{};
-  local.sin_family = AF_INET;
-  local.sin_port = htons(cfg_.port);
-  local.sin_addr.s_addr = cfg_.source.networkOrder();
-  if (::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
-    int err = errno;
-    ::close(fd_);
-    fd_ = -1;
-    return makeError(ErrorCode::kUnavailable, "binding heartbeat socket " + cfg_.source.str() + ":" +
-                                                  std::to_string(cfg_.port) + ": " + std::strerror(err));
-  }
+  FLB_ASSIGN_OR_RETURN(fd_, bindSocket(SOCK_DGRAM | SOCK_NONBLOCK, cfg_.source, cfg_.port, "heartbeat"));
   if (cfg_.key.empty()) {
     FLB_WARN("ha",
              "heartbeats are NOT authenticated (no shared key configured): any host that can reach UDP {} "
@@ -123,13 +111,60 @@ HeartbeatStats HeartbeatService::stats() const {
   return s;
 }
 
+void HeartbeatService::receive(std::string_view bytes) {
+  auto hb = decodeHeartbeat(bytes, cfg_.key);
+  std::optional<Transition> t;
+  {
+    std::lock_guard lock(mu_);
+    if (!hb) {
+      ++stats_.rejected;
+      if (stats_.rejected % 100 == 1)
+        FLB_WARN("ha", "rejected heartbeat from {}: {}", cfg_.remote.str(), hb.error().message);
+      return;
+    }
+    auto verdict = guard_.check(hb->stamp(), clock_.now(), "heartbeat from " + cfg_.remote.str());
+    if (verdict.log) FLB_WARN("ha", "{}", *verdict.log);
+    if (!verdict.accepted()) {
+      ++stats_.replayed;
+      return;
+    }
+    if (verdict.verdict == ReplayGuard::Verdict::kRestarted) {
+      ++stats_.peer_restarts;
+      FLB_INFO("ha", "peer {} restarted (new boot epoch {})", cfg_.remote.str(), hb->boot);
+    }
+    ++stats_.received;
+    stats_.last_rx_wall_ms = clock_.wallMillis();
+    t = machine_.onHeartbeat(hb->view, clock_.now());
+  }
+  apply(t);
+}
+
+void HeartbeatService::appendMetrics(MetricsWriter& w) const {
+  const auto s = stats();
+  w.family("floatlb_ha_heartbeats_sent_total", MetricType::kCounter, "Heartbeats sent to the peer.");
+  w.family("floatlb_ha_heartbeats_received_total", MetricType::kCounter,
+           "Heartbeats from the peer accepted.");
+  w.family("floatlb_ha_heartbeats_rejected_total", MetricType::kCounter,
+           "Heartbeats from the peer rejected as undecodable or wrongly signed.");
+  w.family("floatlb_ha_heartbeats_replayed_total", MetricType::kCounter,
+           "Authentic heartbeats rejected because they were not newer than the peer's last (replays).");
+  w.family("floatlb_ha_peer_restarts_total", MetricType::kCounter,
+           "Times the peer's boot epoch grew (it restarted).");
+  w.family("floatlb_ha_peer_alive", MetricType::kGauge, "1 while the peer's heartbeats arrive.");
+  w.family("floatlb_ha_epoch", MetricType::kGauge, "Term of the latest mastership this node knows.");
+  w.sample("floatlb_ha_heartbeats_sent_total", static_cast<double>(s.sent));
+  w.sample("floatlb_ha_heartbeats_received_total", static_cast<double>(s.received));
+  w.sample("floatlb_ha_heartbeats_rejected_total", static_cast<double>(s.rejected));
+  w.sample("floatlb_ha_heartbeats_replayed_total", static_cast<double>(s.replayed));
+  w.sample("floatlb_ha_peer_restarts_total", static_cast<double>(s.peer_restarts));
+  w.sample("floatlb_ha_peer_alive", s.peer_alive ? 1 : 0);
+  w.sample("floatlb_ha_epoch", static_cast<double>(s.epoch));
+}
+
 void HeartbeatService::loop() {
   const auto interval = std::chrono::microseconds(cfg_.interval_us);
   auto next_tx = clock_.now();
-  sockaddr_in peer{};
-  peer.sin_family = AF_INET;
-  peer.sin_port = htons(cfg_.port);
-  peer.sin_addr.s_addr = cfg_.remote.networkOrder();
+  sockaddr_in peer = sockAddr(cfg_.remote, cfg_.port);
   // Ticks run at a tenth of the interval so detection is late by at most that much.
   const auto tick = std::max<Duration>(interval / 10, std::chrono::milliseconds(1));
   while (running_) {
@@ -140,6 +175,7 @@ void HeartbeatService::loop() {
         std::lock_guard lock(mu_);
         hb.view = machine_.self();
         hb.seq = ++seq_;
+        hb.boot = cfg_.boot;
       }
       hb.interval_us = cfg_.interval_us;
       hb.multiplier = static_cast<uint8_t>(cfg_.multiplier);
@@ -163,21 +199,7 @@ void HeartbeatService::loop() {
       ssize_t n = ::recvfrom(fd_, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &flen);
       if (n < 0) break;
       if (from.sin_addr.s_addr != cfg_.remote.networkOrder()) continue;  // only our configured peer
-      auto hb = decodeHeartbeat(std::string_view(buf, static_cast<size_t>(n)), cfg_.key);
-      std::optional<Transition> t;
-      {
-        std::lock_guard lock(mu_);
-        if (!hb) {
-          ++stats_.rejected;
-          if (stats_.rejected % 100 == 1)
-            FLB_WARN("ha", "rejected heartbeat from {}: {}", cfg_.remote.str(), hb.error().message);
-          continue;
-        }
-        ++stats_.received;
-        stats_.last_rx_wall_ms = clock_.wallMillis();
-        t = machine_.onHeartbeat(hb->view, clock_.now());
-      }
-      apply(t);
+      receive(std::string_view(buf, static_cast<size_t>(n)));
     }
     std::optional<Transition> t;
     {

@@ -8,20 +8,23 @@
 #include <thread>
 
 #include "common/clock.h"
+#include "common/metrics.h"
 #include "common/net.h"
 #include "common/result.h"
 #include "ha/ci_state.h"
 #include "ha/machine.h"
+#include "ha/replay.h"
 
 namespace floatlb::ha {
 
 struct KaConfig {
   Ip4 remote;
-  Ip4 source;                 // 0.0.0.0 = any
+  Ip4 source;  // 0.0.0.0 = any
   uint32_t interval_us = 100000;
   uint32_t multiplier = 3;
   uint16_t port = 3784;
-  std::string key;            // shared HMAC key; empty = unauthenticated (logged at start)
+  std::string key;    // shared HMAC key; empty = unauthenticated (logged at start)
+  uint64_t boot = 0;  // replay stamp boot epoch; 0 = processBootEpoch()
 };
 
 // "REMOTE[:SOURCE[:INTERVAL_US]]" as the reference's --ka; the interval is honoured.
@@ -30,7 +33,9 @@ Result<KaConfig> parseKa(const std::string& text);
 struct HeartbeatStats {
   uint64_t sent = 0;
   uint64_t received = 0;
-  uint64_t rejected = 0;  // undecodable or wrongly signed
+  uint64_t rejected = 0;       // undecodable or wrongly signed
+  uint64_t replayed = 0;       // authentic but not newer than the peer's last (replay.h)
+  uint64_t peer_restarts = 0;  // the peer's boot epoch grew
   int64_t last_rx_wall_ms = 0;
   std::string peer_state = "unknown";
   uint64_t peer_epoch = 0;
@@ -41,7 +46,8 @@ struct HeartbeatStats {
 
 class HeartbeatService {
  public:
-  HeartbeatService(KaConfig cfg, uint32_t node_id, std::string instance, CiStateTable& table, const Clock& clock);
+  HeartbeatService(KaConfig cfg, uint32_t node_id, std::string instance, CiStateTable& table,
+                   const Clock& clock);
   ~HeartbeatService();
 
   Status start();
@@ -49,11 +55,14 @@ class HeartbeatService {
   // Operator override through the REST API: routed into the machine so the peers agree.
   void adminSet(CiState state);
   [[nodiscard]] HeartbeatStats stats() const;
+  // floatlb_ha_heartbeats_*, floatlb_ha_peer_alive, floatlb_ha_epoch.
+  void appendMetrics(MetricsWriter& w) const;
   [[nodiscard]] const KaConfig& config() const { return cfg_; }
 
  private:
   void loop();
   void apply(const std::optional<Transition>& t);
+  void receive(std::string_view bytes);
 
   KaConfig cfg_;
   std::string instance_;
@@ -62,6 +71,7 @@ class HeartbeatService {
   mutable std::mutex mu_;
   HaMachine machine_;
   HeartbeatStats stats_;
+  ReplayGuard guard_;
   int fd_ = -1;
   std::atomic<bool> running_{false};
   std::thread thread_;

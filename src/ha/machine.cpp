@@ -42,8 +42,9 @@ std::optional<Transition> HaMachine::onHeartbeat(const PeerView& peer, TimePoint
   switch (role_) {
     case CiState::kMaster:
       if (peer.role == CiState::kMaster && !winsAgainst(peer)) {
-        return become(CiState::kBackup, peer.epoch,
-                      "peer " + std::to_string(peer.node_id) + " is MASTER with epoch " + std::to_string(peer.epoch));
+        return become(
+            CiState::kBackup, peer.epoch,
+            "peer " + std::to_string(peer.node_id) + " is MASTER with epoch " + std::to_string(peer.epoch));
       }
       return std::nullopt;
     case CiState::kBackup:
@@ -58,7 +59,8 @@ std::optional<Transition> HaMachine::onHeartbeat(const PeerView& peer, TimePoint
       return std::nullopt;
     default:  // NOT_DEFINED / FAULT / STOP: undecided
       if (peer.role == CiState::kMaster) {
-        return become(CiState::kBackup, peer.epoch, "peer " + std::to_string(peer.node_id) + " is already MASTER");
+        return become(CiState::kBackup, peer.epoch,
+                      "peer " + std::to_string(peer.node_id) + " is already MASTER");
       }
       if (electedAgainst(peer)) {
         return become(CiState::kMaster, highest + 1, "initial election: lower node id");
@@ -71,7 +73,8 @@ std::optional<Transition> HaMachine::onTick(TimePoint now) {
   const bool alive = peerAlive(now);
   const uint64_t highest = std::max(epoch_, peer_ ? peer_->epoch : 0);
   switch (role_) {
-    case CiState::kMaster: return std::nullopt;
+    case CiState::kMaster:
+      return std::nullopt;
     case CiState::kBackup:
       if (!alive) {
         return become(CiState::kMaster, highest + 1,

@@ -25,9 +25,9 @@
 namespace floatlb::ha {
 
 struct HaConfig {
-  uint32_t node_id = 0;                               // --self
-  Duration interval = std::chrono::milliseconds(100); // heartbeat TX interval (--ka INTERVAL_US)
-  uint32_t multiplier = 3;                            // missed heartbeats before the peer is dead
+  uint32_t node_id = 0;                                // --self
+  Duration interval = std::chrono::milliseconds(100);  // heartbeat TX interval (--ka INTERVAL_US)
+  uint32_t multiplier = 3;                             // missed heartbeats before the peer is dead
   [[nodiscard]] Duration detectTime() const { return interval * multiplier; }
   // How long a starting node listens before declaring itself the lone survivor.
   [[nodiscard]] Duration startupHold() const { return interval * (multiplier + 2); }

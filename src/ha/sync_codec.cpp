@@ -10,9 +10,18 @@ namespace floatlb::ha {
 namespace {
 
 constexpr char kMagic[4] = {'F', 'L', 'S', 'Y'};
-constexpr uint8_t kVersion = 1;
+constexpr uint8_t kVersion = 2;
 constexpr uint16_t kFlagAuth = 1;
-enum Type : uint8_t { kHello = 1, kUpsert = 2, kDelete = 3, kFullBegin = 4, kFullEnd = 5, kPing = 6, kPong = 7 };
+constexpr uint16_t kFlagReply = 2;
+enum Type : uint8_t {
+  kHello = 1,
+  kUpsert = 2,
+  kDelete = 3,
+  kFullBegin = 4,
+  kFullEnd = 5,
+  kPing = 6,
+  kPong = 7
+};
 
 template <class T>
 void putRaw(std::string& out, const T& v) {
@@ -67,8 +76,9 @@ struct Encoder {
 
 Result<SyncMessage> decodePayload(uint8_t type, std::string_view p) {
   auto need = [&](size_t n) -> Status {
-    if (p.size() != n) return bad("type " + std::to_string(type) + ": payload " + std::to_string(p.size()) +
-                                  " bytes, want " + std::to_string(n));
+    if (p.size() != n)
+      return bad("type " + std::to_string(type) + ": payload " + std::to_string(p.size()) + " bytes, want " +
+                 std::to_string(n));
     return okStatus();
   };
   switch (type) {
@@ -119,40 +129,46 @@ Result<SyncMessage> decodePayload(uint8_t type, std::string_view p) {
     case kPong:
       FLB_TRY(need(8));
       return SyncMessage{SyncPong{getBe(p, 0, 8)}};
-    default: return bad("unknown type " + std::to_string(type));
+    default:
+      return bad("unknown type " + std::to_string(type));
   }
 }
 
 }  // namespace
 
-std::string encodeSync(const SyncMessage& msg, std::string_view key) {
+std::string encodeSync(const SyncMessage& msg, std::string_view key, const SyncStamp& stamp) {
   Encoder enc;
   std::visit(enc, msg);
   std::string out(kMagic, 4);
   out += static_cast<char>(kVersion);
   out += static_cast<char>(enc.type);
-  putBe(out, key.empty() ? 0 : kFlagAuth, 2);
+  putBe(out, (key.empty() ? 0 : kFlagAuth) | (stamp.reply ? kFlagReply : 0), 2);
   putBe(out, enc.payload.size(), 4);
+  putBe(out, stamp.stamp.boot, 8);
+  putBe(out, stamp.stamp.seq, 8);
   out += enc.payload;
   if (!key.empty()) out += crypto::hmacSha256(key, out);
   return out;
 }
 
-Result<std::optional<SyncMessage>> SyncDecoder::next() {
-  if (buf_.size() < kSyncHeaderSize) return std::optional<SyncMessage>{};
+Result<std::optional<SyncFrame>> SyncDecoder::next() {
+  if (buf_.size() < kSyncHeaderSize) return std::optional<SyncFrame>{};
   std::string_view b(buf_);
   if (b.substr(0, 4) != std::string_view(kMagic, 4)) return bad("bad magic");
-  if (static_cast<uint8_t>(b[4]) != kVersion) return bad("unsupported version " + std::to_string(static_cast<uint8_t>(b[4])));
+  if (static_cast<uint8_t>(b[4]) != kVersion)
+    return bad("unsupported version " + std::to_string(static_cast<uint8_t>(b[4])));
   const uint8_t type = static_cast<uint8_t>(b[5]);
-  const bool authed = getBe(b, 6, 2) & kFlagAuth;
+  const uint64_t flags = getBe(b, 6, 2);
+  const bool authed = flags & kFlagAuth;
   if (authed != !key_.empty()) {
-    return makeError(ErrorCode::kPermissionDenied, authed ? "sync: peer signs frames but no key is configured here"
-                                                          : "sync: unsigned frame while a key is configured");
+    return makeError(ErrorCode::kPermissionDenied,
+                     authed ? "sync: peer signs frames but no key is configured here"
+                            : "sync: unsigned frame while a key is configured");
   }
   const size_t len = getBe(b, 8, 4);
   if (len > kSyncMaxPayload) return bad("payload of " + std::to_string(len) + " bytes is too large");
   const size_t total = kSyncHeaderSize + len + (authed ? 32 : 0);
-  if (buf_.size() < total) return std::optional<SyncMessage>{};
+  if (buf_.size() < total) return std::optional<SyncFrame>{};
   if (authed) {
     auto mac = crypto::hmacSha256(key_, b.substr(0, kSyncHeaderSize + len));
     if (!crypto::constantTimeEqual(mac, b.substr(kSyncHeaderSize + len, 32))) {
@@ -161,8 +177,9 @@ Result<std::optional<SyncMessage>> SyncDecoder::next() {
   }
   auto msg = decodePayload(type, b.substr(kSyncHeaderSize, len));
   if (!msg) return msg.error();
+  SyncStamp stamp{Stamp{getBe(b, 12, 8), getBe(b, 20, 8)}, (flags & kFlagReply) != 0};
   buf_.erase(0, total);
-  return std::optional<SyncMessage>(std::move(*msg));
+  return std::optional<SyncFrame>(SyncFrame{std::move(*msg), stamp});
 }
 
 }  // namespace floatlb::ha

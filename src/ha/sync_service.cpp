@@ -14,30 +14,12 @@
 #include <set>
 
 #include "common/log.h"
+#include "common/socket.h"
+#include "ha/sync_planner.h"
 
 namespace floatlb::ha {
 
 namespace {
-
-struct KeyHash {
-  size_t operator()(const flb_ct_key& k) const noexcept {
-    uint64_t h =
-        (uint64_t{k.saddr} << 32) ^ k.daddr ^ (uint64_t{k.sport} << 16) ^ (uint64_t{k.dport} << 40) ^ k.proto;
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    return static_cast<size_t>(h ^ (h >> 33));
-  }
-};
-struct KeyEq {
-  bool operator()(const flb_ct_key& a, const flb_ct_key& b) const noexcept {
-    return std::memcmp(&a, &b, sizeof a) == 0;
-  }
-};
-
-bool syncable(const flb_ct_value& v, uint8_t proto) {
-  if (proto == IPPROTO_UDP) return v.state == FLB_CT_ST_EST;
-  return v.state == FLB_CT_ST_EST || v.state == FLB_CT_ST_FIN_WAIT;
-}
 
 Status sendAll(int fd, const std::string& bytes) {
   size_t off = 0;
@@ -55,11 +37,8 @@ Status sendAll(int fd, const std::string& bytes) {
 Result<int> connectTo(Ip4 ip, uint16_t port, int timeout_ms) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return makeError(ErrorCode::kIo, std::string("socket: ") + std::strerror(errno));
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(port);
-  sa.sin_addr.s_addr = ip.networkOrder();
-  int rc = ::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+  const sockaddr_in sa = sockAddr(ip, port);
+  int rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof sa);
   if (rc != 0 && errno != EINPROGRESS) {
     int err = errno;
     ::close(fd);
@@ -92,14 +71,17 @@ struct SyncService::Peer {
   std::mutex mu;
   std::condition_variable cv;
   // Pending changes from the event ring (MASTER side), coalesced per key.
-  std::unordered_map<flb_ct_key, flb_ct_value, KeyHash, KeyEq> pending_up;
-  std::unordered_set<flb_ct_key, KeyHash, KeyEq> pending_del;
+  std::unordered_map<flb_ct_key, flb_ct_value, CtKeyHash, CtKeyEq> pending_up;
+  std::unordered_set<flb_ct_key, CtKeyHash, CtKeyEq> pending_del;
   SyncPeerStats stats;
+  ReplayGuard rx_guard;    // data frames from this peer (any of its connections to us)
+  uint64_t reply_seq = 0;  // PONGs we send to this peer
 };
 
 SyncService::SyncService(SyncConfig cfg, dataplane::Datapath& dp, const CiStateTable& table,
                          std::string instance, const Clock& clock)
     : cfg_(std::move(cfg)), dp_(dp), table_(table), instance_(std::move(instance)), clock_(clock) {
+  if (cfg_.boot == 0) cfg_.boot = processBootEpoch();
   for (Ip4 ip : cfg_.peers) {
     auto p = std::make_unique<Peer>();
     p->ip = ip;
@@ -118,20 +100,7 @@ SyncService::Peer* SyncService::peerFor(Ip4 ip) {
 }
 
 Status SyncService::start() {
-  listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (listen_fd_ < 0) return makeError(ErrorCode::kIo, std::string("sync socket: ") + std::strerror(errno));
-  int one = 1;
-  ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(cfg_.port);
-  if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 || ::listen(listen_fd_, 8) != 0) {
-    int err = errno;
-    ::close(listen_fd_);
-    listen_fd_ = -1;
-    return makeError(ErrorCode::kUnavailable,
-                     "sync: cannot listen on port " + std::to_string(cfg_.port) + ": " + std::strerror(err));
-  }
+  FLB_ASSIGN_OR_RETURN(listen_fd_, bindSocket(SOCK_STREAM, cfg_.listen, cfg_.port, "sync", 8));
   if (cfg_.key.empty()) FLB_WARN("ha", "connection sync is NOT authenticated (no shared key configured)");
   running_ = true;
   accept_thread_ = std::thread([this] { acceptLoop(); });
@@ -173,6 +142,26 @@ bool SyncService::inSync() const {
     if (p->stats.in_sync) return true;
   }
   return false;
+}
+
+void SyncService::appendMetrics(MetricsWriter& w) const {
+  w.family("floatlb_sync_entries_sent_total", MetricType::kCounter, "Connection entries sent to the peer.");
+  w.family("floatlb_sync_entries_received_total", MetricType::kCounter,
+           "Connection entries received from the peer and installed.");
+  w.family("floatlb_sync_in_sync", MetricType::kGauge,
+           "1 when the peer's full state was received on a live connection.");
+  w.family("floatlb_sync_lag_ms", MetricType::kGauge,
+           "Last PING/PONG round trip to the peer (-1: none yet).");
+  w.family("floatlb_sync_replays_rejected_total", MetricType::kCounter,
+           "Sync frames from the peer rejected because their stamp was not newer (replays).");
+  for (const auto& p : stats()) {
+    const MetricLabels l{{"peer", p.peer.str()}};
+    w.sample("floatlb_sync_entries_sent_total", l, static_cast<double>(p.entries_sent));
+    w.sample("floatlb_sync_entries_received_total", l, static_cast<double>(p.entries_received));
+    w.sample("floatlb_sync_in_sync", l, p.in_sync ? 1 : 0);
+    w.sample("floatlb_sync_lag_ms", l, static_cast<double>(p.lag_ms));
+    w.sample("floatlb_sync_replays_rejected_total", l, static_cast<double>(p.replays_rejected));
+  }
 }
 
 // ---- receiving side (any role; in practice the BACKUP) ----
@@ -237,13 +226,17 @@ Status SyncService::applyUpsert(const SyncUpsert& u, Peer& peer, std::vector<flb
   return okStatus();
 }
 
+// True when the frame's stamp is newer than what `peer` sent before; counts and logs (once per
+// burst) a replay otherwise. Caller holds peer.mu.
+bool SyncService::acceptStamp(Peer& peer, ReplayGuard& guard, const SyncStamp& st, const char* what) {
+  auto out = guard.check(st.stamp, clock_.now(), std::string(what) + " from " + peer.ip.str());
+  if (out.log) FLB_WARN("ha", "sync: {}", *out.log);
+  if (!out.accepted()) ++peer.stats.replays_rejected;
+  return out.accepted();
+}
+
 void SyncService::receiveLoop(int fd, Ip4 from) {
   Peer& peer = *peerFor(from);
-  {
-    std::lock_guard lock(peer.mu);
-    peer.stats.receiving = true;
-    peer.stats.in_sync = false;
-  }
   FLB_INFO("ha", "sync: peer {} connected", from.str());
   SyncDecoder dec(cfg_.key);
   bool hello = false;
@@ -263,13 +256,24 @@ void SyncService::receiveLoop(int fd, Ip4 from) {
     }
     dec.feed(std::string_view(buf, static_cast<size_t>(n)));
     for (;;) {
-      auto msg = dec.next();
-      if (!msg.ok()) {
-        error = msg.error().message;
+      auto frame = dec.next();
+      if (!frame.ok()) {
+        error = frame.error().message;
         break;
       }
-      if (!msg->has_value()) break;
-      auto& m = **msg;
+      if (!frame->has_value()) break;
+      if ((*frame)->stamp.reply) {
+        error = "reply frame on a connection the peer opened";
+        break;
+      }
+      {
+        std::lock_guard lock(peer.mu);
+        if (!acceptStamp(peer, peer.rx_guard, (*frame)->stamp, "sync frame")) {
+          error = "replayed frame";  // a replayed stream: drop the connection, keep what we hold
+          break;
+        }
+      }
+      auto& m = (*frame)->msg;
       if (!hello && !std::holds_alternative<SyncHello>(m)) {
         error = "first frame is not HELLO";
         break;
@@ -281,6 +285,9 @@ void SyncService::receiveLoop(int fd, Ip4 from) {
           break;
         }
         hello = true;
+        std::lock_guard lock(peer.mu);
+        peer.stats.receiving = true;
+        peer.stats.in_sync = false;
       } else if (std::holds_alternative<SyncFullBegin>(m)) {
         full_keys.emplace();
       } else if (auto* u = std::get_if<SyncUpsert>(&m)) {
@@ -293,7 +300,7 @@ void SyncService::receiveLoop(int fd, Ip4 from) {
         // Replicas the master no longer has are stale: drop them.
         size_t dropped = 0;
         if (full_keys) {
-          std::unordered_set<flb_ct_key, KeyHash, KeyEq> keep(full_keys->begin(), full_keys->end());
+          std::unordered_set<flb_ct_key, CtKeyHash, CtKeyEq> keep(full_keys->begin(), full_keys->end());
           if (auto all = dp_.dumpConntrack(); all.ok()) {
             for (const auto& ce : *all) {
               if ((ce.value.flags & FLB_CT_F_SYNCED) && !keep.count(ce.key)) {
@@ -309,14 +316,22 @@ void SyncService::receiveLoop(int fd, Ip4 from) {
         FLB_INFO("ha", "sync: full state from {} received ({} entries sent, {} stale replicas dropped)",
                  from.str(), e->count, dropped);
       } else if (auto* p = std::get_if<SyncPing>(&m)) {
-        if (auto s = sendAll(fd, encodeSync(SyncPong{p->seq}, cfg_.key)); !s.ok()) error = s.error().message;
+        SyncStamp st{Stamp{cfg_.boot, 0}, true};
+        {
+          std::lock_guard lock(peer.mu);
+          st.stamp.seq = ++peer.reply_seq;
+        }
+        if (auto s = sendAll(fd, encodeSync(SyncPong{p->seq}, cfg_.key, st)); !s.ok())
+          error = s.error().message;
       }
     }
   }
   ::close(fd);
-  std::lock_guard lock(peer.mu);
-  peer.stats.receiving = false;
-  peer.stats.in_sync = false;
+  if (hello) {
+    std::lock_guard lock(peer.mu);
+    peer.stats.receiving = false;
+    peer.stats.in_sync = false;
+  }
   if (running_) FLB_WARN("ha", "sync: connection from {} ended: {}", from.str(), error);
 }
 
@@ -365,76 +380,82 @@ void SyncService::senderLoop(size_t index) {
   Peer& peer = *peers_[index];
   int fd = -1;
   SyncDecoder pongs(cfg_.key);
-  std::unordered_map<flb_ct_key, uint64_t, KeyHash, KeyEq> sent;  // key -> last_seen_ns sent
-  TimePoint next_refresh{}, ping_sent{};
-  uint64_t ping_seq = 0;
+  SyncPlanner planner(cfg_.refresh_interval);
+  ReplayGuard reply_guard;  // PONGs from this peer, across our connections to it
+  uint64_t tx_seq = 0;      // data frames to this peer, across connections (the replay stamp)
+  TimePoint ping_sent{};
   auto disconnect = [&](const std::string& why) {
     if (fd >= 0) {
       ::close(fd);
       fd = -1;
       FLB_WARN("ha", "sync: stopped sending to {}: {}", peer.ip.str(), why);
     }
-    sent.clear();
+    planner.disconnected();
     std::lock_guard lock(peer.mu);
     peer.stats.sending = false;
     peer.pending_up.clear();
     peer.pending_del.clear();
   };
-  auto sendBatches = [&](const std::vector<dataplane::CtEntry>& entries) -> Status {
-    for (size_t i = 0; i < entries.size(); i += 1024) {
-      SyncUpsert u;
-      u.entries.assign(entries.begin() + static_cast<long>(i),
-                       entries.begin() + static_cast<long>(std::min(entries.size(), i + 1024)));
-      FLB_TRY(sendAll(fd, encodeSync(u, cfg_.key)));
-    }
+  auto send = [&](const SyncMessage& m) {
+    if (std::holds_alternative<SyncPing>(m)) ping_sent = clock_.now();
+    return sendAll(fd, encodeSync(m, cfg_.key, SyncStamp{Stamp{cfg_.boot, ++tx_seq}, false}));
+  };
+  auto sendPlan = [&](const std::vector<SyncMessage>& plan) -> Status {
+    for (const auto& m : plan) FLB_TRY(send(m));
     std::lock_guard lock(peer.mu);
-    peer.stats.entries_sent += entries.size();
+    peer.stats.entries_sent += upsertCount(plan);
     return okStatus();
   };
-  // Full state: everything established, as it is now.
-  auto fullSync = [&]() -> Status {
-    FLB_ASSIGN_OR_RETURN(auto all, dp_.dumpConntrack());
-    std::vector<dataplane::CtEntry> entries;
-    for (const auto& e : all) {
-      if (syncable(e.value, e.key.proto)) entries.push_back(e);
+  auto connect = [&]() -> Status {
+    FLB_ASSIGN_OR_RETURN(fd, connectTo(peer.ip, cfg_.port, 500));
+    pongs = SyncDecoder(cfg_.key);
+    {
+      std::lock_guard lock(peer.mu);
+      peer.stats.sending = true;  // from now on events are queued for this peer
     }
-    FLB_TRY(sendAll(fd, encodeSync(SyncFullBegin{}, cfg_.key)));
-    FLB_TRY(sendBatches(entries));
-    FLB_TRY(sendAll(fd, encodeSync(SyncFullEnd{static_cast<uint32_t>(entries.size())}, cfg_.key)));
-    sent.clear();
-    for (const auto& e : entries) sent[e.key] = e.value.last_seen_ns;
-    FLB_INFO("ha", "sync: full state sent to {} ({} entries)", peer.ip.str(), entries.size());
+    FLB_TRY(send(SyncHello{cfg_.node_id, 0, CiState::kMaster}));
+    FLB_ASSIGN_OR_RETURN(auto all, dp_.dumpConntrack());
+    auto plan = planner.connected(all, clock_.now());
+    FLB_TRY(sendPlan(plan));
+    FLB_INFO("ha", "sync: full state sent to {} ({} entries)", peer.ip.str(), upsertCount(plan));
     return okStatus();
   };
-  // Delta: entries new or used since last sent, and deletions of what disappeared.
-  auto refresh = [&]() -> Status {
-    FLB_ASSIGN_OR_RETURN(auto all, dp_.dumpConntrack());
-    std::vector<dataplane::CtEntry> changed;
-    std::unordered_set<flb_ct_key, KeyHash, KeyEq> present;
-    for (const auto& e : all) {
-      if (!syncable(e.value, e.key.proto)) continue;
-      present.insert(e.key);
-      auto it = sent.find(e.key);
-      if (it == sent.end() || it->second != e.value.last_seen_ns) changed.push_back(e);
+  // One batch window: what the event ring queued, plus the refresh pass when it is due.
+  auto tick = [&]() -> Status {
+    SyncPending pending;
+    {
+      std::lock_guard lock(peer.mu);
+      for (auto& [k, v] : peer.pending_up) pending.upserts.push_back({k, v});
+      pending.deletes.assign(peer.pending_del.begin(), peer.pending_del.end());
+      peer.pending_up.clear();
+      peer.pending_del.clear();
     }
-    SyncDelete gone;
-    for (auto it = sent.begin(); it != sent.end();) {
-      if (!present.count(it->first)) {
-        gone.keys.push_back(it->first);
-        it = sent.erase(it);
-      } else {
-        ++it;
+    std::optional<std::vector<dataplane::CtEntry>> dump;
+    if (planner.refreshDue(clock_.now())) {
+      FLB_ASSIGN_OR_RETURN(dump, dp_.dumpConntrack());
+    }
+    return sendPlan(planner.tick(pending, dump ? &*dump : nullptr, clock_.now()));
+  };
+  // PONGs, without blocking.
+  auto collectPongs = [&]() -> Status {
+    char buf[256];
+    for (;;) {
+      ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+      if (n == 0) return makeError(ErrorCode::kUnavailable, "peer closed the connection");
+      if (n < 0) return okStatus();
+      pongs.feed(std::string_view(buf, static_cast<size_t>(n)));
+      for (;;) {
+        auto f = pongs.next();
+        if (!f.ok()) return f.error();
+        if (!f->has_value()) break;
+        std::lock_guard lock(peer.mu);
+        if (!(*f)->stamp.reply || !acceptStamp(peer, reply_guard, (*f)->stamp, "sync reply")) continue;
+        if (auto* p = std::get_if<SyncPong>(&(*f)->msg); p && p->seq == planner.pingSeq()) {
+          peer.stats.lag_ms =
+              std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now() - ping_sent).count();
+        }
       }
     }
-    FLB_TRY(sendBatches(changed));
-    for (const auto& e : changed) sent[e.key] = e.value.last_seen_ns;
-    for (size_t i = 0; i < gone.keys.size(); i += 1024) {
-      SyncDelete d;
-      d.keys.assign(gone.keys.begin() + static_cast<long>(i),
-                    gone.keys.begin() + static_cast<long>(std::min(gone.keys.size(), i + 1024)));
-      FLB_TRY(sendAll(fd, encodeSync(d, cfg_.key)));
-    }
-    return okStatus();
   };
 
   while (running_) {
@@ -445,78 +466,22 @@ void SyncService::senderLoop(size_t index) {
       continue;
     }
     if (fd < 0) {
-      auto c = connectTo(peer.ip, cfg_.port, 500);
-      if (!c.ok()) {
-        std::unique_lock lock(peer.mu);
-        peer.cv.wait_for(lock, std::chrono::milliseconds(200));
+      if (auto s = connect(); !s.ok()) {
+        if (fd >= 0) {
+          disconnect(s.error().message);
+        } else {
+          std::unique_lock lock(peer.mu);
+          peer.cv.wait_for(lock, std::chrono::milliseconds(200));
+        }
         continue;
       }
-      fd = *c;
-      pongs = SyncDecoder(cfg_.key);
-      {
-        std::lock_guard lock(peer.mu);
-        peer.stats.sending = true;  // from now on events are queued for this peer
-      }
-      SyncHello hello{cfg_.node_id, 0, CiState::kMaster};
-      if (auto s = sendAll(fd, encodeSync(hello, cfg_.key)); !s.ok()) {
-        disconnect(s.error().message);
-        continue;
-      }
-      if (auto s = fullSync(); !s.ok()) {
-        disconnect(s.error().message);
-        continue;
-      }
-      next_refresh = clock_.now() + cfg_.refresh_interval;
     }
-    // Stream what the event ring queued during the last window.
     {
       std::unique_lock lock(peer.mu);
       peer.cv.wait_for(lock, cfg_.batch_window);
     }
-    SyncUpsert up;
-    SyncDelete del;
-    {
-      std::lock_guard lock(peer.mu);
-      for (auto& [k, v] : peer.pending_up) up.entries.push_back({k, v});
-      del.keys.assign(peer.pending_del.begin(), peer.pending_del.end());
-      peer.pending_up.clear();
-      peer.pending_del.clear();
-    }
-    Status st;
-    if (!up.entries.empty()) {
-      st = sendBatches(up.entries);
-      for (const auto& e : up.entries) sent[e.key] = e.value.last_seen_ns;
-    }
-    if (st.ok() && !del.keys.empty()) {
-      for (const auto& k : del.keys) sent.erase(k);
-      st = sendAll(fd, encodeSync(del, cfg_.key));
-    }
-    if (st.ok() && clock_.now() >= next_refresh) {
-      st = refresh();
-      next_refresh = clock_.now() + cfg_.refresh_interval;
-      if (st.ok()) {
-        ping_sent = clock_.now();
-        st = sendAll(fd, encodeSync(SyncPing{++ping_seq}, cfg_.key));
-      }
-    }
-    // Collect PONGs without blocking.
-    char buf[256];
-    for (;;) {
-      ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
-      if (n <= 0) {
-        if (n == 0) st = makeError(ErrorCode::kUnavailable, "peer closed the connection");
-        break;
-      }
-      pongs.feed(std::string_view(buf, static_cast<size_t>(n)));
-      while (auto m = pongs.next()) {
-        if (!m.ok() || !m->has_value()) break;
-        if (auto* p = std::get_if<SyncPong>(&**m); p && p->seq == ping_seq) {
-          std::lock_guard lock(peer.mu);
-          peer.stats.lag_ms =
-              std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now() - ping_sent).count();
-        }
-      }
-    }
+    Status st = tick();
+    if (st.ok()) st = collectPongs();
     if (!st.ok()) disconnect(st.error().message);
   }
   if (fd >= 0) ::close(fd);

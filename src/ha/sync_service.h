@@ -16,9 +16,11 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/metrics.h"
 #include "common/net.h"
 #include "dataplane/datapath.h"
 #include "ha/ci_state.h"
+#include "ha/replay.h"
 #include "ha/sync_codec.h"
 
 namespace floatlb::ha {
@@ -27,21 +29,24 @@ struct SyncConfig {
   std::vector<Ip4> peers;
   uint32_t node_id = 0;
   uint16_t port = kSyncPort;
-  std::string key;  // shared HMAC key; empty = unauthenticated (logged at start)
+  Ip4 listen;         // local address to listen on; 0.0.0.0 = any
+  std::string key;    // shared HMAC key; empty = unauthenticated (logged at start)
+  uint64_t boot = 0;  // replay stamp boot epoch; 0 = processBootEpoch()
   Duration batch_window = std::chrono::milliseconds(50);
   Duration refresh_interval = std::chrono::seconds(2);
 };
 
 struct SyncPeerStats {
   Ip4 peer;
-  bool sending = false;      // we are MASTER and connected to it
-  bool receiving = false;    // it is connected to us
-  bool in_sync = false;      // we hold its full state (received FULL_END on the live connection)
+  bool sending = false;    // we are MASTER and connected to it
+  bool receiving = false;  // it is connected to us
+  bool in_sync = false;    // we hold its full state (received FULL_END on the live connection)
   uint64_t entries_sent = 0;
   uint64_t entries_received = 0;
   uint64_t entries_skipped = 0;  // no matching local rule
   int64_t lag_ms = -1;           // last PING/PONG round trip
   int64_t last_rx_wall_ms = 0;
+  uint64_t replays_rejected = 0;  // frames from it whose stamp was not newer (replay.h)
 };
 
 class SyncService {
@@ -55,6 +60,8 @@ class SyncService {
   [[nodiscard]] std::vector<SyncPeerStats> stats() const;
   // True when a peer's full state has been received on a live connection.
   [[nodiscard]] bool inSync() const;
+  // floatlb_sync_* families, one sample per peer (label peer).
+  void appendMetrics(MetricsWriter& w) const;
 
  private:
   struct Peer;
@@ -65,6 +72,7 @@ class SyncService {
   Status applyUpsert(const SyncUpsert& u, Peer& peer, std::vector<flb_ct_key>* full_keys);
   Result<uint32_t> localRuleId(const flb_svc_key& svc, bool refresh);
   Peer* peerFor(Ip4 ip);
+  bool acceptStamp(Peer& peer, ReplayGuard& guard, const SyncStamp& st, const char* what);
 
   SyncConfig cfg_;
   dataplane::Datapath& dp_;

@@ -1,14 +1,13 @@
 #include "ha/vip.h"
 
 // <net/if.h> before the linux/ headers: glibc's definitions then suppress the kernel's duplicates.
-#include <net/if.h>
-#include <net/if_arp.h>
 #include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <linux/if_packet.h>
-#include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/ethernet.h>
+#include <net/if.h>
+#include <net/if_arp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -17,6 +16,7 @@
 #include <cstring>
 
 #include "common/log.h"
+#include "common/netlink.h"
 
 namespace floatlb::ha {
 
@@ -36,53 +36,25 @@ class Fd {
   int fd_;
 };
 
-Error sysError(const std::string& what) { return makeError(ErrorCode::kIo, what + ": " + std::strerror(errno)); }
+Error sysError(const std::string& what) {
+  return makeError(ErrorCode::kIo, what + ": " + std::strerror(errno));
+}
 
-// One RTM_NEWADDR/RTM_DELADDR request for ip/32 on lo, waiting for the kernel's ack.
+// One RTM_NEWADDR/RTM_DELADDR request for ip/32 on lo (idempotent both ways).
 Status addrRequest(uint16_t type, Ip4 ip) {
-  Fd fd(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
-  if (fd.get() < 0) return sysError("netlink socket");
-  struct {
-    nlmsghdr nh;
-    ifaddrmsg ifa;
-    char attrs[64];
-  } req{};
-  req.nh.nlmsg_type = type;
-  req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | (type == RTM_NEWADDR ? (NLM_F_CREATE | NLM_F_REPLACE) : 0);
-  req.nh.nlmsg_seq = 1;
-  req.ifa.ifa_family = AF_INET;
-  req.ifa.ifa_prefixlen = 32;
-  req.ifa.ifa_scope = RT_SCOPE_HOST;
-  req.ifa.ifa_index = if_nametoindex("lo");
-  if (req.ifa.ifa_index == 0) return sysError("if_nametoindex(lo)");
-  size_t len = NLMSG_LENGTH(sizeof(ifaddrmsg));
-  const uint32_t be = ip.networkOrder();
-  for (uint16_t attr : {uint16_t{IFA_LOCAL}, uint16_t{IFA_ADDRESS}}) {
-    auto* rta = reinterpret_cast<rtattr*>(reinterpret_cast<char*>(&req) + NLMSG_ALIGN(len));
-    rta->rta_type = attr;
-    rta->rta_len = RTA_LENGTH(4);
-    std::memcpy(RTA_DATA(rta), &be, 4);
-    len = NLMSG_ALIGN(len) + RTA_ALIGN(rta->rta_len);
-  }
-  req.nh.nlmsg_len = static_cast<uint32_t>(len);
-  sockaddr_nl kernel{};
-  kernel.nl_family = AF_NETLINK;
-  if (::sendto(fd.get(), &req, len, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) < 0) {
-    return sysError("netlink send");
-  }
-  char buf[4096];
-  ssize_t n = ::recv(fd.get(), buf, sizeof buf, 0);
-  if (n < 0) return sysError("netlink recv");
-  auto* nh = reinterpret_cast<nlmsghdr*>(buf);
-  if (nh->nlmsg_type == NLMSG_ERROR) {
-    int err = -reinterpret_cast<nlmsgerr*>(NLMSG_DATA(nh))->error;
-    if (err == 0) return okStatus();
-    if (type == RTM_DELADDR && err == EADDRNOTAVAIL) return okStatus();  // already gone
-    if (type == RTM_NEWADDR && err == EEXIST) return okStatus();
-    errno = err;
-    return sysError(std::string(type == RTM_NEWADDR ? "adding " : "removing ") + ip.str() + "/32 on lo");
-  }
-  return okStatus();
+  const bool add = type == RTM_NEWADDR;
+  netlink::Request req(type, add ? NLM_F_CREATE | NLM_F_REPLACE : 0);
+  ifaddrmsg ifa{};
+  ifa.ifa_family = AF_INET;
+  ifa.ifa_prefixlen = 32;
+  ifa.ifa_scope = RT_SCOPE_HOST;
+  ifa.ifa_index = if_nametoindex("lo");
+  if (ifa.ifa_index == 0) return sysError("if_nametoindex(lo)");
+  req.body(ifa);
+  req.attrIp(IFA_LOCAL, ip);
+  req.attrIp(IFA_ADDRESS, ip);
+  return req.send(std::string(add ? "adding " : "removing ") + ip.str() + "/32 on lo",
+                  {add ? EEXIST : EADDRNOTAVAIL});
 }
 
 // Gratuitous ARP (request and reply form, as different stacks honour different ones) on one
@@ -108,9 +80,12 @@ Status garp(const std::string& ifname, Ip4 ip) {
     frame[12] = 0x08;
     frame[13] = 0x06;
     unsigned char* arp = frame + 14;
-    arp[0] = 0; arp[1] = 1;  // ethernet
-    arp[2] = 0x08; arp[3] = 0x00;
-    arp[4] = 6; arp[5] = 4;
+    arp[0] = 0;
+    arp[1] = 1;  // ethernet
+    arp[2] = 0x08;
+    arp[3] = 0x00;
+    arp[4] = 6;
+    arp[5] = 4;
     arp[6] = static_cast<unsigned char>(op >> 8);
     arp[7] = static_cast<unsigned char>(op & 0xff);
     std::memcpy(arp + 8, mac, 6);
@@ -134,7 +109,8 @@ Status NetlinkAddressOps::announce(Ip4 ip) {
   if (::getifaddrs(&list) != 0) return sysError("getifaddrs");
   std::set<std::string> names;
   for (auto* p = list; p; p = p->ifa_next) {
-    if (p->ifa_addr && p->ifa_addr->sa_family == AF_INET && (p->ifa_flags & IFF_UP) && !(p->ifa_flags & IFF_LOOPBACK)) {
+    if (p->ifa_addr && p->ifa_addr->sa_family == AF_INET && (p->ifa_flags & IFF_UP) &&
+        !(p->ifa_flags & IFF_LOOPBACK)) {
       names.insert(p->ifa_name);
     }
   }
@@ -155,8 +131,10 @@ std::vector<Ip4> VipManager::reconcile() {
   std::set<Ip4> want, release;
   for (const auto& b : source_()) {
     CiState st = table_.state(b.instance);
-    if (st == CiState::kMaster) want.insert(b.vip);
-    else if (st != CiState::kNotDefined) release.insert(b.vip);
+    if (st == CiState::kMaster)
+      want.insert(b.vip);
+    else if (st != CiState::kNotDefined)
+      release.insert(b.vip);
   }
   std::vector<Ip4> claimed;
   const auto now = clock_.now();
@@ -169,12 +147,18 @@ std::vector<Ip4> VipManager::reconcile() {
       }
       held_[vip] = now;
       claimed.push_back(vip);
-      if (auto s = ops_.announce(vip); !s.ok()) FLB_WARN("ha", "announcing VIP {}: {}", vip.str(), s.error().message);
+      if (auto s = ops_.announce(vip); !s.ok())
+        FLB_WARN("ha", "announcing VIP {}: {}", vip.str(), s.error().message);
       FLB_INFO("ha", "claimed VIP {}", vip.str());
     } else if (now - it->second >= reannounce_) {
       it->second = now;
       (void)ops_.announce(vip);
     }
+  }
+  // A VIP of a non-master instance may still be on lo from an earlier run: remove it (held ones
+  // are released just below, once).
+  for (Ip4 vip : release) {
+    if (!want.count(vip) && !held_.count(vip)) (void)ops_.delLoopbackAddress(vip);
   }
   for (auto it = held_.begin(); it != held_.end();) {
     if (want.count(it->first)) {
@@ -188,10 +172,6 @@ std::vector<Ip4> VipManager::reconcile() {
     }
     FLB_INFO("ha", "released VIP {}", it->first.str());
     it = held_.erase(it);
-  }
-  // A VIP of a non-master instance may still be on lo from an earlier run: remove it.
-  for (Ip4 vip : release) {
-    if (!want.count(vip) && !held_.count(vip)) (void)ops_.delLoopbackAddress(vip);
   }
   return claimed;
 }

@@ -15,13 +15,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (r.ok()) (void)floatlb::lb::validateRule(*r);
       break;
     }
-    case 1: (void)floatlb::api::parseCiState(body); break;
+    case 1:
+      (void)floatlb::api::parseCiState(body);
+      break;
     case 2: {
       auto r = floatlb::api::parseRuleFile(body);
       if (r.ok()) (void)floatlb::api::encodeRuleFile(*r);
       break;
     }
-    case 3: (void)floatlb::api::parseEndpointEntry(body); break;
+    case 3:
+      (void)floatlb::api::parseEndpointEntry(body);
+      break;
   }
   return 0;
 }

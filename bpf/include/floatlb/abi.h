@@ -12,7 +12,7 @@
 #define FLOATLB_ABI_H
 
 #if defined(__bpf__)
-/* BPF side: types come from vmlinux.h, included by the program before this header. */
+/* BPF side: types come from floatlb/kernel.h (uapi), included by the program before this header. */
 #else
 #include <linux/types.h>
 #endif

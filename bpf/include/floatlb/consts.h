@@ -1,15 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* Constants of the BPF datapath that vmlinux.h does not provide (they are macros in uapi). */
+/* Constants of the BPF datapath that the uapi headers (floatlb/kernel.h) do not provide. */
 #ifndef FLOATLB_CONSTS_H
 #define FLOATLB_CONSTS_H
 
-#define TC_ACT_OK 0
-#define TC_ACT_SHOT 2
-#define TC_ACT_REDIRECT 7
-
-#define PACKET_HOST 0 /* skb->pkt_type: addressed to this host's MAC (uapi if_packet.h) */
-#define ETH_P_IP 0x0800
-#define ETH_ALEN 6
 #define FLB_ETH_HLEN 14
 #define AF_INET 2
 

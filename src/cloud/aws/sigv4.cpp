@@ -102,7 +102,7 @@ CanonicalHeaders canonicalHeaders(const HeaderList& headers) {
 std::string canonicalRequest(std::string_view method, std::string_view raw_path, std::string_view raw_query,
                              const CanonicalHeaders& headers, std::string_view payload_sha256_hex) {
   std::string out(method);
-  out += "\n" + uriEncode(raw_path.empty() ? "/" : raw_path, false) + "\n" + canonicalQueryString(raw_query) +
+  out.append("\n") += uriEncode(raw_path.empty() ? "/" : raw_path, false) + "\n" + canonicalQueryString(raw_query) +
          "\n" + headers.block + "\n" + headers.signedHeaders + "\n";
   out += payload_sha256_hex;
   return out;

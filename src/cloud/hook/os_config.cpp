@@ -3,7 +3,6 @@
 #include <ifaddrs.h>
 #include <linux/fib_rules.h>
 #include <linux/if_packet.h>
-#include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <sys/socket.h>
@@ -16,6 +15,7 @@
 #include <thread>
 
 #include "common/log.h"
+#include "common/netlink.h"
 
 namespace floatlb::cloud {
 
@@ -24,69 +24,6 @@ namespace {
 Error sysError(const std::string& what, int err) {
   return makeError(ErrorCode::kIo, what + ": " + std::strerror(err));
 }
-
-// One rtnetlink request with attributes, acked by the kernel.
-class NlMsg {
- public:
-  NlMsg(uint16_t type, uint16_t flags) {
-    buf_.resize(NLMSG_HDRLEN);
-    hdr()->nlmsg_type = type;
-    hdr()->nlmsg_flags = static_cast<uint16_t>(NLM_F_REQUEST | NLM_F_ACK | flags);
-    hdr()->nlmsg_len = NLMSG_HDRLEN;
-  }
-  template <class T>
-  void body(const T& v) {
-    append(&v, sizeof v);
-  }
-  void attr(uint16_t type, const void* data, size_t len) {
-    rtattr a{};
-    a.rta_type = type;
-    a.rta_len = static_cast<uint16_t>(RTA_LENGTH(len));
-    append(&a, sizeof a);
-    append(data, len);
-  }
-  void attrU32(uint16_t type, uint32_t v) { attr(type, &v, sizeof v); }
-  void attrIp(uint16_t type, Ip4 ip) {
-    uint32_t be = ip.networkOrder();
-    attr(type, &be, sizeof be);
-  }
-  // Sends and waits for the ack; `ok_errno` (e.g. EEXIST) counts as success.
-  Status send(const std::string& what, int ok_errno = 0) {
-    int fd = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-    if (fd < 0) return sysError("netlink socket", errno);
-    sockaddr_nl kernel{};
-    kernel.nl_family = AF_NETLINK;
-    hdr()->nlmsg_seq = 1;
-    Status st = okStatus();
-    if (::sendto(fd, buf_.data(), buf_.size(), 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) < 0) {
-      st = sysError(what + ": netlink send", errno);
-    } else {
-      char reply[4096];
-      ssize_t n = ::recv(fd, reply, sizeof reply, 0);
-      if (n < 0) {
-        st = sysError(what + ": netlink recv", errno);
-      } else {
-        auto* h = reinterpret_cast<nlmsghdr*>(reply);
-        if (NLMSG_OK(h, static_cast<unsigned>(n)) && h->nlmsg_type == NLMSG_ERROR) {
-          int err = -reinterpret_cast<nlmsgerr*>(NLMSG_DATA(h))->error;
-          if (err != 0 && err != ok_errno) st = sysError(what, err);
-        }
-      }
-    }
-    ::close(fd);
-    return st;
-  }
-
- private:
-  nlmsghdr* hdr() { return reinterpret_cast<nlmsghdr*>(buf_.data()); }
-  void append(const void* p, size_t len) {
-    size_t at = buf_.size();
-    buf_.resize(at + NLMSG_ALIGN(len), 0);
-    std::memcpy(buf_.data() + at, p, len);
-    hdr()->nlmsg_len = static_cast<uint32_t>(buf_.size());
-  }
-  std::vector<char> buf_;
-};
 
 std::string macText(const unsigned char* a, int len) {
   std::string out;
@@ -123,7 +60,7 @@ class NetlinkConfigurator final : public InterfaceConfigurator {
     const int index = static_cast<int>(::if_nametoindex(ifname.c_str()));
     if (index == 0) return sysError("interface " + ifname, errno);
     {  // link up
-      NlMsg m(RTM_NEWLINK, 0);
+      netlink::Request m(RTM_NEWLINK, 0);
       ifinfomsg ifi{};
       ifi.ifi_family = AF_UNSPEC;
       ifi.ifi_index = index;
@@ -133,7 +70,7 @@ class NetlinkConfigurator final : public InterfaceConfigurator {
       FLB_TRY(m.send("set " + ifname + " up"));
     }
     {  // address/prefix
-      NlMsg m(RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE);
+      netlink::Request m(RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE);
       ifaddrmsg ifa{};
       ifa.ifa_family = AF_INET;
       ifa.ifa_prefixlen = c.subnet.prefixLen();
@@ -142,7 +79,7 @@ class NetlinkConfigurator final : public InterfaceConfigurator {
       m.body(ifa);
       m.attrIp(IFA_LOCAL, c.address);
       m.attrIp(IFA_ADDRESS, c.address);
-      FLB_TRY(m.send("add " + c.address.str() + " to " + ifname, EEXIST));
+      FLB_TRY(m.send("add " + c.address.str() + " to " + ifname, {EEXIST}));
     }
     FLB_TRY(route(index, c.subnet.network(), c.subnet.prefixLen(), std::nullopt, c.address));
     FLB_TRY(route(index, Ip4(), 0, c.subnet.at(1), c.address));
@@ -158,14 +95,14 @@ class NetlinkConfigurator final : public InterfaceConfigurator {
     for (Ip4 src : sources) FLB_TRY(rule(RTM_DELRULE, src));
     const int index = static_cast<int>(::if_nametoindex(ifname.c_str()));
     if (index == 0) return okStatus();  // the link is gone with the ENI
-    NlMsg m(RTM_DELADDR, 0);
+    netlink::Request m(RTM_DELADDR, 0);
     ifaddrmsg ifa{};
     ifa.ifa_family = AF_INET;
     ifa.ifa_prefixlen = c.subnet.prefixLen();
     ifa.ifa_index = static_cast<uint32_t>(index);
     m.body(ifa);
     m.attrIp(IFA_LOCAL, c.address);
-    return m.send("remove " + c.address.str() + " from " + ifname, EADDRNOTAVAIL);
+    return m.send("remove " + c.address.str() + " from " + ifname, {EADDRNOTAVAIL});
   }
 
  private:
@@ -186,7 +123,7 @@ class NetlinkConfigurator final : public InterfaceConfigurator {
   }
 
   Status route(int index, Ip4 dst, uint8_t len, std::optional<Ip4> gw, Ip4 prefsrc) {
-    NlMsg m(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE);
+    netlink::Request m(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE);
     rtmsg rt{};
     rt.rtm_family = AF_INET;
     rt.rtm_dst_len = len;
@@ -205,7 +142,7 @@ class NetlinkConfigurator final : public InterfaceConfigurator {
   }
 
   Status rule(uint16_t type, Ip4 src) {
-    NlMsg m(type, type == RTM_NEWRULE ? NLM_F_CREATE | NLM_F_EXCL : 0);
+    netlink::Request m(type, type == RTM_NEWRULE ? NLM_F_CREATE | NLM_F_EXCL : 0);
     fib_rule_hdr h{};
     h.family = AF_INET;
     h.src_len = 32;
@@ -215,7 +152,7 @@ class NetlinkConfigurator final : public InterfaceConfigurator {
     m.attrU32(FRA_TABLE, table_);
     m.attrU32(FRA_PRIORITY, prio_);
     return m.send(std::string(type == RTM_NEWRULE ? "add" : "delete") + " rule from " + src.str(),
-                  type == RTM_NEWRULE ? EEXIST : ENOENT);
+                  {type == RTM_NEWRULE ? EEXIST : ENOENT});
   }
 
   uint32_t table_;

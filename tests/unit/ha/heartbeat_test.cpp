@@ -46,5 +46,6 @@ TEST(Heartbeat, RejectsTruncatedCorruptAndForged) {
   tampered[16] ^= 1;  // epoch changed after signing
   EXPECT_FALSE(decodeHeartbeat(tampered, "k1").ok());
   // Every truncation of a valid packet fails cleanly.
-  for (size_t n = 0; n < signed_.size(); ++n) EXPECT_FALSE(decodeHeartbeat(signed_.substr(0, n), "k1").ok()) << n;
+  for (size_t n = 0; n < signed_.size(); ++n)
+    EXPECT_FALSE(decodeHeartbeat(signed_.substr(0, n), "k1").ok()) << n;
 }

@@ -28,7 +28,7 @@ std::vector<SyncMessage> decodeAll(SyncDecoder& d) {
     auto r = d.next();
     EXPECT_TRUE(r.ok()) << r.error().message;
     if (!r.ok() || !r->has_value()) break;
-    out.push_back(std::move(**r));
+    out.push_back(std::move((*r)->msg));
   }
   return out;
 }
@@ -38,8 +38,8 @@ TEST(SyncCodec, RoundTripEveryMessageByteByByte) {
   SyncUpsert up;
   for (uint32_t i = 0; i < 50; ++i) up.entries.push_back(entry(i));
   SyncDelete del{{entry(1).key, entry(2).key}};
-  std::vector<SyncMessage> msgs = {SyncHello{1, 7, CiState::kMaster}, SyncFullBegin{}, up, SyncFullEnd{50}, del,
-                                   SyncPing{9}, SyncPong{9}};
+  std::vector<SyncMessage> msgs = {
+      SyncHello{1, 7, CiState::kMaster}, SyncFullBegin{}, up, SyncFullEnd{50}, del, SyncPing{9}, SyncPong{9}};
   for (std::string key : {"", "k"}) {
     std::string stream;
     for (const auto& m : msgs) stream += encodeSync(m, key);
