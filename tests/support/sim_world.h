@@ -64,6 +64,10 @@ class ModelTransport final : public HttpTransport {
     if (apply_latency) clock_.advance(std::chrono::milliseconds(r.latency_ms));
     ++calls[action];
     log.push_back({action, std::this_thread::get_id(), r.http_status / 100 == 2, clock_.now()});
+    if (lose_answer && lose_answer(action)) {
+      // The call took effect, but its answer never reached the client (a reset connection).
+      return makeError(ErrorCode::kUnavailable, "connection reset by peer (test)");
+    }
     return HttpResponse{r.http_status, {{"Content-Type", "text/xml"}}, r.body};
   }
   // Runs `fn` on the model while no call is in flight (tests poking the model from their thread).
@@ -83,6 +87,8 @@ class ModelTransport final : public HttpTransport {
     return n;
   }
   Hook before;
+  // Returns true for a call whose effect happens but whose answer is lost.
+  std::function<bool(const std::string& action)> lose_answer;
   bool apply_latency = true;
   std::string policy = cloud::testing::kSubnetModePolicy;  // the IAM policy every action must be allowed by
   std::map<std::string, int> calls;

@@ -344,8 +344,16 @@ Status TakeoverExecutor::runStep(const TakeoverStep& s, const TakeoverGoal& goal
       return retryConflicts([&]() -> AwsStatus {
         auto r = rec_(tl, action, eni,
                       [&] { return ec2_.attachNetworkInterface(eni, goal.instanceId, goal.deviceIndex); });
-        if (!r.ok()) return r.error();
-        return AwsStatus();
+        if (r.ok()) return AwsStatus();
+        // A retry after a lost answer finds the ENI "in use" by this very instance: that is the
+        // attachment we asked for, not a conflict to wait out.
+        if (r.error().is("InvalidNetworkInterface.InUse")) {
+          auto found = pollEni(eni, "attach", tl);
+          if (found.ok() && *found && (*found)->attachment &&
+              (*found)->attachment->instanceId == goal.instanceId)
+            return AwsStatus();
+        }
+        return r.error();
       });
     }
     case StepKind::kWaitEniAttached:

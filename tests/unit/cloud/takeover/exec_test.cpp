@@ -233,6 +233,31 @@ TEST(TakeoverExec, ThrottlingAnd5xxBurstsAreRetried) {
   EXPECT_NE(run.timeline.json().find("\"attempts\":3"), std::string::npos);
 }
 
+TEST(TakeoverExec, LostAttachAnswerIsNotMistakenForAConflict) {
+  SimWorld w(2s, false);
+  ASSERT_TRUE(takeover(w, "lb1").result.ok());
+  int lost = 0;
+  w.transport->lose_answer = [&](const std::string& action) {
+    return action == "AttachNetworkInterface" && lost++ == 0;
+  };
+  auto run = takeover(w, "lb2");
+  ASSERT_TRUE(run.result.ok()) << run.result.error().message;
+  EXPECT_EQ(lost, 2) << "the client retried the attach once";
+  w.expectOwnedBy("lb2");
+  // The retry answered InvalidNetworkInterface.InUse (attached to lb2 itself) and the step went on
+  // at once: AssociateAddress in the same cycle, right after one Describe, no conflict back-off.
+  const TakeoverCall* attach = nullptr;
+  const TakeoverCall* assoc = nullptr;
+  for (const auto& c : run.timeline.calls) {
+    if (c.action == "AttachNetworkInterface") attach = &c;
+    if (c.action == "AssociateAddress" && c.ok && !assoc) assoc = &c;
+  }
+  ASSERT_TRUE(attach && assoc) << run.timeline.json();
+  EXPECT_EQ(attach->error.rfind("InvalidNetworkInterface.InUse", 0), 0u) << attach->error;
+  EXPECT_EQ(assoc->cycle, 1) << run.timeline.json();
+  EXPECT_LE(assoc->startMs, attach->startMs + attach->latencyMs + 100) << run.timeline.json();
+}
+
 TEST(TakeoverExec, BurstLongerThanTheClientRetriesFailsTheCycleAndTheNextCycleConverges) {
   SimWorld w(2s, false);
   ASSERT_TRUE(takeover(w, "lb1").result.ok());
