@@ -120,7 +120,7 @@ Status FileRuleStore::save(const std::vector<lb::StoredRule>& rules) {
     next.emplace(r.rule_id, r);
     auto it = saved_.find(r.rule_id);
     if (it == saved_.end() || !(it->second.spec == r.spec)) {
-      records += "P " + api::encodeRuleFile({r}) + "\n";
+      records += "P " + api::encodeRuleFile({r}, /*one_line=*/true) + "\n";
       ++count;
     }
   }

@@ -43,6 +43,15 @@ code=$(in_ns lb curl -s -o "$WORK/resp" -w '%{http_code}' -X DELETE \
   "$API/config/loadbalancer/externalipaddress/198.18.0.10/port/80/portmax/90/protocol/tcp")
 check "a real port range answers 400 with a message" sh -c "[ $code = 400 ] && grep -q 'port ranges are not supported' $WORK/resp"
 
+# --- hostile bodies: 413 before a 300 MB body is read, 4xx for 100,000-deep nesting, daemon unharmed.
+code=$(head -c 300000000 /dev/zero | in_ns lb curl -s -o "$WORK/resp" -w '%{http_code}' -X POST \
+  -H 'Content-Type: application/json' --data-binary @- $API/config/loadbalancer)
+check "300 MB body answered 413" test "$code" = 413
+python3 -c "print('['*100000 + ']'*100000)" > "$WORK/deep.json"
+code=$(in_ns lb curl -s -o "$WORK/resp" -w '%{http_code}' -X POST --data-binary @"$WORK/deep.json" $API/config/loadbalancer)
+check "100,000-deep nesting answered 4xx ($code)" sh -c "[ $code -ge 400 ] && [ $code -lt 500 ]"
+check "daemon alive after hostile bodies" in_ns lb curl -sf -m 2 -o /dev/null $API/config/loadbalancer/all
+
 # --- keep-alive creates survive a restart (each answered 200 only once persisted).
 cat > "$WORK/keepalive.py" <<'PY'
 import http.client, json, sys
