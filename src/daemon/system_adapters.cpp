@@ -92,6 +92,9 @@ Status FileRuleStore::writeSnapshot(const std::vector<lb::StoredRule>& rules) {
 
 Status FileRuleStore::openJournal(bool truncate) {
   if (journal_fd_ >= 0) ::close(journal_fd_);
+  std::error_code ec;
+  std::filesystem::create_directories(dir_, ec);
+  if (ec) return makeError(ErrorCode::kIo, "creating " + dir_ + ": " + ec.message());
   journal_fd_ = ::open(journalPath().c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (truncate ? O_TRUNC : 0), 0600);
   if (journal_fd_ < 0) return makeError(ErrorCode::kIo, "opening " + journalPath() + ": " + std::strerror(errno));
   // The journal's directory entry must be durable before records in it are acknowledged.
