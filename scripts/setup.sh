@@ -9,6 +9,7 @@ PACKAGES=(
   libbpf-dev bpftool libelf-dev zlib1g-dev libmnl-dev libyaml-dev
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libcpp-httplib-dev libfmt-dev
   libcli11-dev libpugixml-dev libgtest-dev libgmock-dev libbenchmark-dev libclang-rt-14-dev
+  libmicrohttpd-dev   # the REST API's event-driven HTTP server (src/http)
   # tests, demo, benchmarks
   iproute2 iputils-ping iptables nftables ethtool tcpdump curl netcat-openbsd socat
   nginx-light wrk iperf3 haproxy keepalived conntrackd conntrack procps python3 python3-yaml

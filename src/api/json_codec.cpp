@@ -269,14 +269,14 @@ Result<std::vector<lb::StoredRule>> parseRuleFile(std::string_view text) {
   return out;
 }
 
-std::string encodeRuleFile(const std::vector<lb::StoredRule>& rules) {
+std::string encodeRuleFile(const std::vector<lb::StoredRule>& rules, bool one_line) {
   json arr = json::array();
   for (const auto& r : rules) {
     json j = ruleToJson(r.spec, nullptr);
     j["ruleId"] = r.rule_id;
     arr.push_back(j);
   }
-  return json{{"version", 1}, {"rules", arr}}.dump(2, ' ', false, json::error_handler_t::replace);
+  return json{{"version", 1}, {"rules", arr}}.dump(one_line ? -1 : 2, ' ', false, json::error_handler_t::replace);
 }
 
 const char* ctStateName(uint8_t proto, uint8_t state) {

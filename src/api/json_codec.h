@@ -23,7 +23,8 @@ std::string encodeLoadBalancerList(const std::vector<lb::RuleStatus>& rules);
 
 // The rule file under --config-path: {"version":1,"rules":[{"ruleId":N, <LoadbalanceEntry>}]}.
 Result<std::vector<lb::StoredRule>> parseRuleFile(std::string_view text);
-std::string encodeRuleFile(const std::vector<lb::StoredRule>& rules);
+// one_line: no newline in the text (a journal record); else indented for people.
+std::string encodeRuleFile(const std::vector<lb::StoredRule>& rules, bool one_line = false);
 
 // GET /config/conntrack/all. `name_of` maps a rule id to its name ("-" if unknown).
 struct CtRow {

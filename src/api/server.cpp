@@ -1,74 +1,101 @@
 #include "api/server.h"
 
-#include <httplib.h>
-
-#include <thread>
+#include <fstream>
+#include <sstream>
 
 #include "common/log.h"
+#include "http/server.h"
 
 namespace floatlb::api {
 
 struct ApiServer::Impl {
-  httplib::Server srv;
-  std::thread thread;
-  int port = 0;
+  ListenConfig config;
+  std::unique_ptr<http::Server> plain;
+  std::unique_ptr<http::Server> tls;
 };
 
 namespace {
 
-void serve(const ApiRouter& router, const httplib::Request& req, httplib::Response& res) {
+Result<std::string> readPem(const std::string& path, const char* what) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  if (in) ss << in.rdbuf();
+  if (!in || ss.str().empty())
+    return makeError(ErrorCode::kInvalidArgument, std::string(what) + " " + path + ": cannot read the file");
+  return ss.str();
+}
+
+http::Response serve(const ApiRouter& router, const http::Request& req) {
   ApiRequest r;
   r.method = req.method;
   r.path = req.path;
-  for (const auto& [k, v] : req.params) r.query[k] = v;
+  r.query = req.query;
   r.body = req.body;
-  r.authorization = req.get_header_value("Authorization");
+  r.authorization = req.header("authorization");
   ApiResponse out = router.handle(r);
+  http::Response res;
   res.status = out.status;
-  res.set_content(out.body, out.content_type.c_str());
+  res.content_type = out.content_type;
+  res.body = std::move(out.body);
+  if (out.status == 401) res.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"floatlb\"");
+  return res;
+}
+
+Result<std::unique_ptr<http::Server>> listen(const ApiRouter& router, const std::string& host, uint16_t port,
+                                             std::string cert, std::string key) {
+  http::Options opt;
+  opt.host = host;
+  opt.port = port;
+  opt.tls_cert_pem = std::move(cert);
+  opt.tls_key_pem = std::move(key);
+  return http::Server::start(
+      opt, [&router](const http::Request& req) { return serve(router, req); },
+      [](int status, const std::string& message) { return encodeError(status, message); });
 }
 
 }  // namespace
 
-ApiServer::ApiServer(ApiDeps deps) : router_(std::move(deps)), impl_(std::make_unique<Impl>()) {
-  auto handler = [this](const httplib::Request& req, httplib::Response& res) { serve(router_, req, res); };
-  const std::string any = R"(/.*)";
-  impl_->srv.Get(any, handler);
-  impl_->srv.Post(any, handler);
-  impl_->srv.Delete(any, handler);
-  impl_->srv.Put(any, handler);
-  impl_->srv.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-    if (!res.body.empty()) return;
-    res.set_content(encodeError(res.status, "request failed"), "application/json");
-  });
-  impl_->srv.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-    res.status = 500;
-    res.set_content(encodeError(500, "internal error while handling the request"), "application/json");
-  });
-  impl_->srv.set_payload_max_length(1 << 20);
-}
+ApiServer::ApiServer(ApiDeps deps) : router_(std::move(deps)), impl_(std::make_unique<Impl>()) {}
 
 ApiServer::~ApiServer() { stop(); }
 
-Status ApiServer::start(const std::string& host, uint16_t port) {
-  int bound =
-      port == 0 ? impl_->srv.bind_to_any_port(host) : (impl_->srv.bind_to_port(host, port) ? port : -1);
-  if (bound <= 0) {
-    return makeError(ErrorCode::kUnavailable, "cannot listen on " + host + ":" + std::to_string(port) +
-                                                  " (address in use or not available)");
+Status ApiServer::start(const ListenConfig& config) {
+  impl_->config = config;
+  const bool tls = !config.tls_cert.empty();
+  if (tls) {
+    FLB_ASSIGN_OR_RETURN(auto cert, readPem(config.tls_cert, "--tls-cert"));
+    FLB_ASSIGN_OR_RETURN(auto key, readPem(config.tls_key, "--tls-key"));
+    const uint16_t port = config.tls_port != 0 ? config.tls_port : config.port;
+    FLB_ASSIGN_OR_RETURN(impl_->tls, listen(router_, config.host, port, cert, key));
+    FLB_INFO("api", "REST API (HTTPS) listening on {}:{}", config.host, impl_->tls->port());
   }
-  impl_->port = bound;
-  impl_->thread = std::thread([this] { impl_->srv.listen_after_bind(); });
-  FLB_INFO("api", "REST API listening on {}:{}", host, bound);
+  if (!tls || config.tls_port != 0) {
+    FLB_ASSIGN_OR_RETURN(impl_->plain, listen(router_, config.host, config.port, "", ""));
+    FLB_INFO("api", "REST API listening on {}:{}", config.host, impl_->plain->port());
+  }
+  return okStatus();
+}
+
+Status ApiServer::reloadTls() {
+  if (!impl_->tls) return okStatus();
+  FLB_ASSIGN_OR_RETURN(auto cert, readPem(impl_->config.tls_cert, "--tls-cert"));
+  FLB_ASSIGN_OR_RETURN(auto key, readPem(impl_->config.tls_key, "--tls-key"));
+  FLB_TRY(impl_->tls->reloadTls(cert, key));
+  FLB_INFO("api", "TLS certificate re-read from {}", impl_->config.tls_cert);
   return okStatus();
 }
 
 void ApiServer::stop() {
   if (!impl_) return;
-  impl_->srv.stop();
-  if (impl_->thread.joinable()) impl_->thread.join();
+  if (impl_->plain) impl_->plain->stop();
+  if (impl_->tls) impl_->tls->stop();
 }
 
-uint16_t ApiServer::port() const { return static_cast<uint16_t>(impl_->port); }
+uint16_t ApiServer::port() const {
+  if (impl_->plain) return impl_->plain->port();
+  return impl_->tls ? impl_->tls->port() : 0;
+}
+
+uint16_t ApiServer::tlsPort() const { return impl_->tls ? impl_->tls->port() : 0; }
 
 }  // namespace floatlb::api

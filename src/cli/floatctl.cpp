@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <string_view>
@@ -25,6 +26,9 @@ constexpr OptSpec kOptions[] = {
     {"port", 'p', OptKind::kValue, "floatlb REST port (default 11111)"},
     {"timeout", 't', OptKind::kValue, "request timeout in seconds (default 10)"},
     {"output", 'o', OptKind::kValue, "output format: wide|json"},
+    {"protocol", 0, OptKind::kValue, "http|https (default http)"},
+    {"cacert", 0, OptKind::kValue, "CA certificate (PEM) that signed the server's certificate (https)"},
+    {"token", 0, OptKind::kValue, "bearer token for the REST API (default: $FLOATCTL_TOKEN)"},
     {"help", 'h', OptKind::kFlag, "show help"},
     {"servName", 0, OptKind::kValue, "only rows of this service (rule name)"},
     {"tcp", 0, OptKind::kList, "PORT:TARGET pairs (create) or PORTs (delete)"},
@@ -40,7 +44,7 @@ constexpr OptSpec kOptions[] = {
     {"attachEP", 0, OptKind::kFlag, "add the endpoints to an existing rule"},
     {"detachEP", 0, OptKind::kFlag, "remove the endpoints from an existing rule"},
 };
-constexpr std::string_view kGlobalOptions[] = {"apiserver", "port", "timeout", "output", "help"};
+constexpr std::string_view kGlobalOptions[] = {"apiserver", "port", "timeout", "output", "protocol", "cacert", "token", "help"};
 
 struct Context {
   const ParsedArgs& args;
@@ -389,7 +393,12 @@ void printHelp(std::ostream& os) {
   os << "\nGlobal flags:\n";
   for (auto name : kGlobalOptions) {
     for (const auto& o : kOptions) {
-      if (o.name == name) os << "  -" << o.short_name << ", --" << o.name << "\t" << o.help << "\n";
+      if (o.name != name) continue;
+      if (o.short_name != 0) {
+        os << "  -" << o.short_name << ", --" << o.name << "\t" << o.help << "\n";
+      } else {
+        os << "      --" << o.name << "\t" << o.help << "\n";
+      }
     }
   }
 }
@@ -409,7 +418,8 @@ const CommandDef* findCommand(const std::vector<std::string>& pos) {
 
 int runFloatctl(const std::vector<std::string>& args, const TransportFactory& factory, std::ostream& out,
                 std::ostream& err) {
-  constexpr std::string_view kUsage = "floatctl [-s HOST] [-p PORT] [-t SECONDS] [-o wide|json] COMMAND ...";
+  constexpr std::string_view kUsage =
+      "floatctl [-s HOST] [-p PORT] [-t SECONDS] [-o wide|json] [--protocol https [--cacert CA]] [--token T] COMMAND ...";
   auto parsed = parseArgs(kOptions, args);
   if (!parsed.ok()) {
     // Name the command's own usage when the words before the bad flag identify one.
@@ -462,6 +472,17 @@ int runFloatctl(const std::vector<std::string>& args, const TransportFactory& fa
   auto timeout = parseUnsigned(a.get("timeout", "10"), 3600, "--timeout");
   if (!timeout.ok()) return usageError(err, kUsage, timeout.error().message);
   server.timeout = std::chrono::seconds(*timeout);
+  server.protocol = a.get("protocol", "http");
+  if (server.protocol != "http" && server.protocol != "https")
+    return usageError(err, kUsage, "--protocol must be http or https, got \"" + server.protocol + "\"");
+  server.cacert = a.get("cacert");
+  if (!server.cacert.empty() && server.protocol != "https")
+    return usageError(err, kUsage, "--cacert needs --protocol https");
+  if (a.has("token")) {
+    server.token = a.get("token");
+  } else if (const char* env = std::getenv("FLOATCTL_TOKEN")) {
+    server.token = env;
+  }
   OutputFormat format = OutputFormat::kTable;
   const std::string o = a.get("output");
   if (o == "wide") {

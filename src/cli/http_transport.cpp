@@ -53,7 +53,12 @@ std::string connectFailureReason(const ServerAddress& server) {
 class HttplibTransport final : public Transport {
  public:
   explicit HttplibTransport(ServerAddress server)
-      : server_(std::move(server)), client_(server_.host, server_.port) {
+      : server_(std::move(server)), client_(server_.url()) {
+    if (server_.protocol == "https") {
+      client_.enable_server_certificate_verification(true);
+      if (!server_.cacert.empty()) client_.set_ca_cert_path(server_.cacert.c_str());
+    }
+    if (!server_.token.empty()) client_.set_bearer_token_auth(server_.token.c_str());
     auto secs = static_cast<time_t>(server_.timeout.count());
     client_.set_connection_timeout(secs, 0);
     client_.set_read_timeout(secs, 0);
@@ -78,6 +83,8 @@ class HttplibTransport final : public Transport {
         reason = connectFailureReason(server_);
       } else if (e == httplib::Error::Read) {
         reason = "no answer within " + std::to_string(server_.timeout.count()) + " s (read failed)";
+      } else if (e == httplib::Error::SSLConnection || e == httplib::Error::SSLServerVerification) {
+        reason = "TLS handshake or certificate verification failed (--cacert?)";
       } else if (e == httplib::Error::Write) {
         reason = "failed to send the request";
       } else {

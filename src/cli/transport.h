@@ -35,10 +35,13 @@ struct ServerAddress {
   std::string host = "127.0.0.1";
   uint16_t port = 11111;
   std::chrono::seconds timeout{10};
-  [[nodiscard]] std::string url() const { return "http://" + host + ":" + std::to_string(port); }
+  std::string protocol = "http";  // or "https"
+  std::string cacert;             // https: PEM CA file to verify the server with (empty = system CAs)
+  std::string token;              // bearer token (empty = none)
+  [[nodiscard]] std::string url() const { return protocol + "://" + host + ":" + std::to_string(port); }
 };
 
-// cpp-httplib based transport (plain HTTP). Connection failures carry the OS reason
+// cpp-httplib based transport (HTTP or HTTPS with certificate verification, optional bearer token). Connection failures carry the OS reason
 // (e.g. "Connection refused") in the Error message.
 std::unique_ptr<Transport> makeHttpTransport(const ServerAddress& server);
 

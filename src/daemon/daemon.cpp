@@ -268,7 +268,7 @@ Status Daemon::start() {
   if (p.cloud) {
     if (auto s = p.cloud->start(); !s.ok()) return s.error().wrap("cloud");
   }
-  FLB_TRY(p.server->start(o_.host, o_.port));
+  FLB_TRY(p.server->start(api::ListenConfig{o_.host, o_.port, o_.tls_cert, o_.tls_key, o_.tls_port}));
   if (p.tokens.empty() && !isLoopbackHost(o_.host)) {
     FLB_WARN("api",
              "the REST API listens on {} without authentication: anyone who reaches port {} can change the "
@@ -313,7 +313,8 @@ int Daemon::waitForSignal() {
     int sig = 0;
     if (sigwait(&sigs, &sig) != 0) continue;
     if (sig == SIGHUP) {
-      FLB_INFO("main", "SIGHUP received");
+      FLB_INFO("main", "SIGHUP received: re-reading the TLS certificate");
+      if (auto s = p_->server->reloadTls(); !s.ok()) FLB_ERROR("api", "TLS reload failed, keeping the old certificate: {}", s.error().message);
       continue;
     }
     FLB_INFO("main", "signal {} received, stopping", sig);

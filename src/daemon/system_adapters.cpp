@@ -8,12 +8,14 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "api/json_codec.h"
+#include "common/log.h"
 
 namespace floatlb::daemon {
 
@@ -37,45 +39,156 @@ Result<Ip4> KernelSourceResolver::sourceFor(Ip4 dst) {
   return Ip4::fromNetwork(local.sin_addr.s_addr);
 }
 
-FileRuleStore::FileRuleStore(std::string dir) : dir_(std::move(dir)) {
-  while (dir_.size() > 1 && dir_.back() == '/') dir_.pop_back();
-}
+namespace {
 
-Status FileRuleStore::save(const std::vector<lb::StoredRule>& rules) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir_, ec);
-  if (ec) return makeError(ErrorCode::kIo, "creating " + dir_ + ": " + ec.message());
-  const std::string tmp = path() + ".tmp";
-  const std::string text = api::encodeRuleFile(rules);
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return makeError(ErrorCode::kIo, "opening " + tmp + ": " + std::strerror(errno));
+Status writeAll(int fd, const std::string& text, const std::string& what) {
   size_t off = 0;
   while (off < text.size()) {
     ssize_t n = ::write(fd, text.data() + off, text.size() - off);
     if (n < 0) {
       if (errno == EINTR) continue;
-      int err = errno;
-      ::close(fd);
-      return makeError(ErrorCode::kIo, "writing " + tmp + ": " + std::strerror(err));
+      return makeError(ErrorCode::kIo, "writing " + what + ": " + std::strerror(errno));
     }
     off += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0)
-    return makeError(ErrorCode::kIo, "flushing " + tmp + ": " + std::strerror(errno));
-  if (::rename(tmp.c_str(), path().c_str()) != 0) {
-    return makeError(ErrorCode::kIo, "renaming " + tmp + ": " + std::strerror(errno));
   }
   return okStatus();
 }
 
-Result<std::vector<lb::StoredRule>> FileRuleStore::load() const {
-  std::ifstream in(path());
-  if (!in) return std::vector<lb::StoredRule>{};
+std::string readAll(const std::string& path, bool* exists) {
+  std::ifstream in(path);
+  *exists = static_cast<bool>(in);
   std::stringstream ss;
-  ss << in.rdbuf();
-  auto rules = api::parseRuleFile(ss.str());
-  if (!rules) return rules.error().wrap(path());
-  return rules;
+  if (in) ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+FileRuleStore::FileRuleStore(std::string dir) : dir_(std::move(dir)) {
+  while (dir_.size() > 1 && dir_.back() == '/') dir_.pop_back();
+}
+
+FileRuleStore::~FileRuleStore() {
+  if (journal_fd_ >= 0) ::close(journal_fd_);
+}
+
+Status FileRuleStore::writeSnapshot(const std::vector<lb::StoredRule>& rules) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir_, ec);
+  if (ec) return makeError(ErrorCode::kIo, "creating " + dir_ + ": " + ec.message());
+  const std::string tmp = path() + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return makeError(ErrorCode::kIo, "opening " + tmp + ": " + std::strerror(errno));
+  if (auto s = writeAll(fd, api::encodeRuleFile(rules), tmp); !s.ok()) {
+    ::close(fd);
+    return s;
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0)
+    return makeError(ErrorCode::kIo, "flushing " + tmp + ": " + std::strerror(errno));
+  if (::rename(tmp.c_str(), path().c_str()) != 0)
+    return makeError(ErrorCode::kIo, "renaming " + tmp + ": " + std::strerror(errno));
+  return okStatus();
+}
+
+Status FileRuleStore::openJournal(bool truncate) {
+  if (journal_fd_ >= 0) ::close(journal_fd_);
+  std::error_code ec;
+  std::filesystem::create_directories(dir_, ec);
+  if (ec) return makeError(ErrorCode::kIo, "creating " + dir_ + ": " + ec.message());
+  journal_fd_ = ::open(journalPath().c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (truncate ? O_TRUNC : 0), 0600);
+  if (journal_fd_ < 0) return makeError(ErrorCode::kIo, "opening " + journalPath() + ": " + std::strerror(errno));
+  // The journal's directory entry must be durable before records in it are acknowledged.
+  int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  if (truncate) journal_records_ = 0;
+  return okStatus();
+}
+
+Status FileRuleStore::append(const std::string& text) {
+  if (journal_fd_ < 0) FLB_TRY(openJournal(false));
+  FLB_TRY(writeAll(journal_fd_, text, journalPath()));
+  if (::fdatasync(journal_fd_) != 0)
+    return makeError(ErrorCode::kIo, "flushing " + journalPath() + ": " + std::strerror(errno));
+  return okStatus();
+}
+
+Status FileRuleStore::save(const std::vector<lb::StoredRule>& rules) {
+  std::string records;
+  size_t count = 0;
+  std::map<uint32_t, lb::StoredRule> next;
+  for (const auto& r : rules) {
+    next.emplace(r.rule_id, r);
+    auto it = saved_.find(r.rule_id);
+    if (it == saved_.end() || !(it->second.spec == r.spec)) {
+      records += "P " + api::encodeRuleFile({r}, /*one_line=*/true) + "\n";
+      ++count;
+    }
+  }
+  for (const auto& [id, r] : saved_) {
+    if (!next.count(id)) {
+      records += "D " + std::to_string(id) + "\n";
+      ++count;
+    }
+  }
+  if (count == 0) return okStatus();
+  if (journal_records_ + count > kCompactAfter) {
+    // Fold everything into a new snapshot, then start an empty journal.
+    FLB_TRY(writeSnapshot(rules));
+    FLB_TRY(openJournal(true));
+  } else {
+    FLB_TRY(append(records));
+    journal_records_ += count;
+  }
+  saved_ = std::move(next);
+  return okStatus();
+}
+
+Result<std::vector<lb::StoredRule>> FileRuleStore::load() {
+  bool exists = false;
+  const std::string snapshot = readAll(path(), &exists);
+  std::map<uint32_t, lb::StoredRule> state;
+  if (exists) {
+    auto rules = api::parseRuleFile(snapshot);
+    if (!rules) return rules.error().wrap(path());
+    for (auto& r : *rules) state[r.rule_id] = std::move(r);
+  }
+  bool have_journal = false;
+  const std::string journal = readAll(journalPath(), &have_journal);
+  size_t line_no = 0, applied = 0;
+  for (size_t start = 0; start < journal.size();) {
+    const size_t end = journal.find('\n', start);
+    ++line_no;
+    if (end == std::string::npos) {
+      FLB_WARN("lb", "{}: ignoring a torn last record (line {}, never acknowledged)", journalPath(), line_no);
+      break;
+    }
+    const std::string_view line(journal.data() + start, end - start);
+    start = end + 1;
+    const std::string where = journalPath() + ":" + std::to_string(line_no);
+    if (line.size() > 2 && line.substr(0, 2) == "P ") {
+      auto rules = api::parseRuleFile(line.substr(2));
+      if (!rules) return rules.error().wrap(where);
+      for (auto& r : *rules) state[r.rule_id] = std::move(r);
+    } else if (line.size() > 2 && line.substr(0, 2) == "D ") {
+      state.erase(static_cast<uint32_t>(std::strtoul(std::string(line.substr(2)).c_str(), nullptr, 10)));
+    } else {
+      return makeError(ErrorCode::kIo, where + ": not a journal record");
+    }
+    ++applied;
+  }
+  std::vector<lb::StoredRule> out;
+  out.reserve(state.size());
+  for (auto& [id, r] : state) out.push_back(r);
+  if (applied > 0 || (have_journal && !journal.empty())) {
+    FLB_TRY(writeSnapshot(out));
+    FLB_TRY(openJournal(true));
+    FLB_INFO("lb", "folded {} journal records into {}", applied, path());
+  }
+  saved_ = std::move(state);
+  return out;
 }
 
 }  // namespace floatlb::daemon

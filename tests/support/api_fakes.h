@@ -1,7 +1,6 @@
-// Fakes for the REST API and the daemon's composition pieces: a rule store that records what it
-// was given (and can be told to fail), a fixed source-address resolver, HA/cloud views and an
-// endpoint-health table in memory. With dataplane::InMemoryDatapath they make a whole ApiRouter
-// run in a unit test without sockets or bpf.
+// Fakes for the REST API and the daemon's composition pieces: HA/cloud views and an endpoint-health
+// table in memory (the rule store and resolver fakes are lb_fakes.h's). With dataplane::InMemoryDatapath they
+// make a whole ApiRouter run in a unit test without sockets or bpf.
 #pragma once
 
 #include <optional>
@@ -14,29 +13,9 @@
 #include "dataplane/in_memory_datapath.h"
 #include "ha/ci_state.h"
 #include "lb/rule_manager.h"
+#include "support/lb_fakes.h"
 
 namespace floatlb::testing {
-
-class RecordingRuleStore final : public lb::RuleStore {
- public:
-  Status save(const std::vector<lb::StoredRule>& rules) override {
-    ++saves;
-    if (fail_next) {
-      fail_next = false;
-      return makeError(ErrorCode::kIo, "disk full (fake)");
-    }
-    last = rules;
-    return okStatus();
-  }
-  std::vector<lb::StoredRule> last;
-  int saves = 0;
-  bool fail_next = false;
-};
-
-class FixedResolver final : public lb::SourceAddressResolver {
- public:
-  Result<Ip4> sourceFor(Ip4) override { return Ip4::fromOctets(10, 0, 0, 1); }
-};
 
 class FakeHaView final : public api::HaView {
  public:
@@ -86,8 +65,8 @@ class FakeEndpointHealth final : public api::EndpointHealthApi {
 struct ApiWorld {
   FakeClock clock;
   dataplane::InMemoryDatapath datapath;
-  FixedResolver resolver;
-  RecordingRuleStore store;
+  FixedResolver resolver{Ip4::fromOctets(10, 0, 0, 1)};
+  FakeRuleStore store;
   lb::RuleManager rules{datapath, resolver, &store};
   ha::CiStateTable cistate{clock};
   FakeHaView ha;

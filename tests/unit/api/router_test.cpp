@@ -62,7 +62,7 @@ TEST_F(RouterTest, LivenessAndVersion) {
 
 TEST_F(RouterTest, CreateListDeleteAll) {
   create("20.20.20.1", 2020);
-  EXPECT_EQ(world.store.last.size(), 1u);
+  EXPECT_EQ(world.store.saved.size(), 1u);
   auto list = call("GET", "/netlox/v1/config/loadbalancer/all");
   EXPECT_EQ(list.status, 200);
   EXPECT_NE(list.body.find("20.20.20.1"), std::string::npos);
@@ -140,7 +140,7 @@ TEST_F(RouterTest, BadInputIs4xxAndLeavesTheTableAlone) {
 }
 
 TEST_F(RouterTest, StoreFailureIs500AndRollsBack) {
-  world.store.fail_next = true;
+  world.store.fail = true;
   auto r = call("POST", "/netlox/v1/config/loadbalancer", ruleBody("20.20.20.1", 2020));
   EXPECT_EQ(r.status, 500);
   EXPECT_NE(r.body.find("disk full"), std::string::npos) << r.body;
