@@ -108,6 +108,11 @@ def run(binary, ks):
           "pods header %s" % pods[0])
     check(pods[1][:4] == ["nginx-test", "1/1", "Running", "0"] and pods[1][7:] == ["<none>", "<none>"], "pod %s" % pods[1])
     pod_ip = pods[1][5]
+    out = k("wait", "--for=condition=Ready", "pod/nginx-test", "--timeout=10s")
+    check(out == "pod/nginx-test condition met\n", "wait: %r" % out)
+    all_ns = rows(k("get", "svc", "-A"))
+    check(all_ns[0][:2] == ["NAMESPACE", "NAME"] and [r[:2] for r in all_ns[1:]] ==
+          [["default", "kubernetes"], ["default", "nginx-lb1"]], "get svc -A %s" % all_ns)
     check(re.match(r"^192\.168\.2[12]8\.\d+$", pod_ip), "pod IP %s" % pod_ip)
 
     # endpointslices

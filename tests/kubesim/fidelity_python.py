@@ -87,6 +87,19 @@ def main():
             check(e.status == 410 and "too old resource version" in str(e.reason) + str(e.body), "410: %s" % e)
         watches = [r for r in ks.requests() if "watch=True" in r["query"] and "resourceVersion=%s" % old_rv in r["query"]]
         check(len(watches) >= 2 and all(r["code"] == 200 for r in watches), "410 retries %s" % watches)
+        # The TLS listener checks bearer tokens (401 Status otherwise); the client works over it.
+        tcfg = client.Configuration()
+        tcfg.host = ks.env["KUBESIM_HTTPS_URL"]
+        tcfg.ssl_ca_cert = ks.env["KUBESIM_CA"]
+        try:
+            client.CoreV1Api(client.ApiClient(tcfg)).list_namespaced_service("default")
+            check(False, "https without a token accepted")
+        except ApiException as e:
+            check(e.status == 401 and '"reason":"Unauthorized"' in e.body, "401 %s %s" % (e.status, e.body))
+        tcfg.api_key = {"authorization": "Bearer " + open(ks.env["KUBESIM_TOKEN_FILE"]).read().strip()}
+        names = [s.metadata.name for s in client.CoreV1Api(client.ApiClient(tcfg)).list_namespaced_service("default").items]
+        check(names == ["kubernetes", "py-svc"], "https list %s" % names)
+
         v1.delete_namespaced_service("py-svc", "default")
         check(v1.list_namespaced_service("default", label_selector="app=py").items == [], "service not deleted")
     finally:
