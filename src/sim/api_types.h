@@ -1,15 +1,15 @@
 // Small value types shared by the vpcsim model and its front: the EC2 error (AWS code + message +
-// HTTP status), an Outcome<T> carrying either a value or such an error, and the decoded request
-// parameters of the EC2 Query protocol (flattened `Name.N.Sub` keys).
+// HTTP status), Outcome<T> (= Result<T, ApiError>) carrying either a value or such an error, and the decoded
+// request parameters of the EC2 Query protocol (flattened `Name.N.Sub` keys).
 #pragma once
 
-#include <cassert>
 #include <map>
 #include <optional>
 #include <string>
 #include <utility>
-#include <variant>
 #include <vector>
+
+#include "common/result.h"
 
 namespace floatlb::sim {
 
@@ -23,37 +23,10 @@ inline ApiError apiError(std::string code, std::string message, int http_status 
   return ApiError{std::move(code), std::move(message), http_status};
 }
 
+// The project's Result with the EC2 error as E; FLB_TRY / FLB_ASSIGN_OR_RETURN propagate it.
 template <class T>
-class [[nodiscard]] Outcome {
- public:
-  Outcome(T value) : v_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
-  Outcome(ApiError error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
-  [[nodiscard]] bool ok() const { return v_.index() == 0; }
-  T& value() {
-    assert(ok());
-    return std::get<0>(v_);
-  }
-  const T& value() const {
-    assert(ok());
-    return std::get<0>(v_);
-  }
-  const ApiError& error() const {
-    assert(!ok());
-    return std::get<1>(v_);
-  }
-
- private:
-  std::variant<T, ApiError> v_;
-};
-
-struct Unit {};
-using ApiStatus = Outcome<Unit>;
-
-#define SIM_TRY(expr)                            \
-  do {                                           \
-    auto sim_try_ = (expr);                      \
-    if (!sim_try_.ok()) return sim_try_.error(); \
-  } while (0)
+using Outcome = Result<T, ApiError>;
+using ApiStatus = Result<void, ApiError>;
 
 // Decoded Query parameters (already URL-decoded). Keys are case-sensitive, as on the wire.
 class Params {

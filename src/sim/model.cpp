@@ -61,7 +61,7 @@ ApiStatus checkFilterNames(const std::vector<Filter>& filters, const std::set<st
     if (f.name.rfind("tag:", 0) == 0 || f.name == "tag-key" || allowed.count(f.name)) continue;
     return apiError("InvalidParameterValue", "The filter '" + f.name + "' is invalid");
   }
-  return Unit{};
+  return {};
 }
 
 bool matchesFilters(const std::vector<Filter>& filters, const Tags& tags, const FieldFn& fields) {
@@ -211,16 +211,16 @@ bool Ec2Model::ipReserved(const Subnet& s, Ip4 ip) const {
 }
 
 ApiStatus Ec2Model::requireInSubnet(const Subnet& s, Ip4 ip) const {
-  if (s.cidr.contains(ip) && !ipReserved(s, ip)) return Unit{};
+  if (s.cidr.contains(ip) && !ipReserved(s, ip)) return {};
   return apiError("InvalidParameterValue",
                   "Address " + ip.str() + " does not fall within the subnet's address range");
 }
 
 ApiStatus Ec2Model::requireFreeInSubnet(const Subnet& s, Ip4 ip) const {
-  SIM_TRY(requireInSubnet(s, ip));
+  FLB_TRY(requireInSubnet(s, ip));
   if (!ipOwner(ip).empty())
     return apiError("InvalidIPAddress.InUse", "The specified address is already in use.");
-  return Unit{};
+  return {};
 }
 
 Outcome<Ip4> Ec2Model::allocateIp(const Subnet& s, const std::vector<Ip4>& skip) const {
@@ -260,7 +260,7 @@ Outcome<std::string> Ec2Model::createVpc(const Cidr& cidr, const Tags& tags) {
   v.cidrs.push_back(CidrAssociation{newId("vpc-cidr-assoc"), cidr, "associated", clock_.now(), true});
   v.tags = tags;
   vpcs_[v.id] = v;
-  SIM_TRY(createRouteTable(v.id, {}, /*main=*/true));
+  FLB_TRY(createRouteTable(v.id, {}, /*main=*/true));
   createSecurityGroup(v.id, "default");
   return v.id;
 }
@@ -405,7 +405,7 @@ ApiStatus Ec2Model::deleteSubnet(const std::string& subnet_id, std::vector<Reali
     ev->push_back(e);
   }
   subnets_.erase(it);
-  return Unit{};
+  return {};
 }
 
 // ---- gateways and route tables ------------------------------------------------------------------
@@ -455,7 +455,7 @@ ApiStatus Ec2Model::disassociateRouteTable(const std::string& association_id) {
                         "cannot disassociate the main route table association " + association_id);
       }
       r.associations.erase(it);
-      return Unit{};
+      return {};
     }
   }
   return notFound("InvalidAssociationID.NotFound", "association ID", association_id);
@@ -469,7 +469,7 @@ ApiStatus Ec2Model::deleteRouteTable(const std::string& rtb_id) {
                     "The routeTable '" + rtb_id + "' has dependencies and cannot be deleted.");
   }
   route_tables_.erase(it);
-  return Unit{};
+  return {};
 }
 
 ApiStatus Ec2Model::createRoute(const std::string& rtb_id, const std::string& dest,
@@ -492,7 +492,7 @@ ApiStatus Ec2Model::createRoute(const std::string& rtb_id, const std::string& de
     }
   }
   it->second.routes.push_back(Route{c.value(), gateway_id});
-  return Unit{};
+  return {};
 }
 
 // ---- instances and ENIs -------------------------------------------------------------------------
@@ -542,7 +542,7 @@ Outcome<std::string> Ec2Model::createNetworkInterface(const std::string& subnet_
   std::set<Ip4> requested;
   if (primary_ip) requested.insert(*primary_ip);
   for (Ip4 want : secondary_ips) {
-    SIM_TRY(requireFreeInSubnet(*s, want));
+    FLB_TRY(requireFreeInSubnet(*s, want));
     if (!requested.insert(want).second) {
       return apiError("InvalidParameterValue", "Address " + want.str() + " is specified more than once");
     }
@@ -568,7 +568,7 @@ Outcome<std::string> Ec2Model::createNetworkInterface(const std::string& subnet_
   }
   Ip4 ip;
   if (primary_ip) {
-    SIM_TRY(requireFreeInSubnet(*s, *primary_ip));
+    FLB_TRY(requireFreeInSubnet(*s, *primary_ip));
     ip = *primary_ip;
   } else {
     auto a = allocateIp(*s, secondary_ips);
@@ -641,10 +641,10 @@ ApiStatus Ec2Model::detachNetworkInterface(const std::string& attachment_id, boo
     if (e.attachment->device_index == 0) {
       return apiError("OperationNotPermitted", "The network interface at device index 0 cannot be detached.");
     }
-    if (e.attachment->status == "detaching") return Unit{};  // repeated detach: idempotent
+    if (e.attachment->status == "detaching") return {};  // repeated detach: idempotent
     e.attachment->status = "detaching";
     e.attachment->detach_done_at = clock_.now() + config_.detach_time;
-    return Unit{};
+    return {};
   }
   return notFound("InvalidAttachmentID.NotFound", "attachment ID", attachment_id);
 }
@@ -670,14 +670,14 @@ ApiStatus Ec2Model::deleteNetworkInterface(const std::string& eni_id, std::vecto
     }
   }
   enis_.erase(eni_id);
-  return Unit{};
+  return {};
 }
 
 ApiStatus Ec2Model::setSourceDestCheck(const std::string& eni_id, bool value) {
   Eni* e = findEni(eni_id);
   if (!e) return notFound("InvalidNetworkInterfaceID.NotFound", "networkInterface ID", eni_id);
   e->source_dest_check = value;
-  return Unit{};
+  return {};
 }
 
 ApiStatus Ec2Model::assignPrivateIps(const std::string& eni_id, const std::vector<std::string>& ips,
@@ -695,7 +695,7 @@ ApiStatus Ec2Model::assignPrivateIps(const std::string& eni_id, const std::vecto
   for (const auto& text : ips) {
     auto ip = parseIp(text);
     if (!ip.ok()) return ip.error();
-    SIM_TRY(requireInSubnet(s, ip.value()));
+    FLB_TRY(requireInSubnet(s, ip.value()));
     std::string owner = ipOwner(ip.value());
     if (!owner.empty() && owner != eni_id) {
       if (enis_.at(owner).ips.front() == ip.value()) {
@@ -744,7 +744,7 @@ ApiStatus Ec2Model::assignPrivateIps(const std::string& eni_id, const std::vecto
     }
     if (assigned) assigned->push_back(ip);
   }
-  return Unit{};
+  return {};
 }
 
 ApiStatus Ec2Model::unassignPrivateIps(const std::string& eni_id, const std::vector<std::string>& ips,
@@ -788,7 +788,7 @@ ApiStatus Ec2Model::unassignPrivateIps(const std::string& eni_id, const std::vec
       ev->push_back(u);
     }
   }
-  return Unit{};
+  return {};
 }
 
 // ---- Elastic IPs --------------------------------------------------------------------------------
@@ -815,7 +815,7 @@ ApiStatus Ec2Model::releaseAddress(const std::string& allocation_id) {
     return apiError("InvalidIPAddress.InUse", "Address " + it->second.public_ip.str() + " is in use.");
   }
   addresses_.erase(it);
-  return Unit{};
+  return {};
 }
 
 Outcome<std::string> Ec2Model::associateAddress(const std::string& allocation_id,
@@ -906,7 +906,7 @@ ApiStatus Ec2Model::disassociateAddress(const std::string& association_id, std::
     a.association_id.clear();
     a.eni_id.clear();
     a.private_ip = Ip4();
-    return Unit{};
+    return {};
   }
   return notFound("InvalidAssociationID.NotFound", "association ID", association_id);
 }
@@ -930,7 +930,7 @@ ApiStatus Ec2Model::createTags(const std::vector<std::string>& resource_ids, con
   for (const auto& id : resource_ids) {
     for (const auto& [k, v] : tags) (*tagsOf(id))[k] = v;
   }
-  return Unit{};
+  return {};
 }
 
 // ---- async transitions --------------------------------------------------------------------------
@@ -1107,7 +1107,7 @@ void Ec2Model::registerHandlers() {
                          const std::string& nf_what, const std::set<std::string>& filter_names,
                          auto& collection, auto fields, auto render) -> Outcome<std::string> {
     auto filters = parseFilters(p);
-    SIM_TRY(checkFilterNames(filters, filter_names));
+    FLB_TRY(checkFilterNames(filters, filter_names));
     auto ids = p.list(id_key);
     for (const auto& id : ids) {
       if (!collection.count(id)) return notFound(nf_code, nf_what, id);
@@ -1211,7 +1211,7 @@ void Ec2Model::registerHandlers() {
   H["DeleteSubnet"] = [=, this](const Params& p, auto* ev) -> Outcome<std::string> {
     auto id = required(p, "SubnetId");
     if (!id.ok()) return id.error();
-    SIM_TRY(deleteSubnet(id.value(), ev));
+    FLB_TRY(deleteSubnet(id.value(), ev));
     return kTrue;
   };
   H["DescribeRouteTables"] = [=, this](const Params& p, auto*) -> Outcome<std::string> {
@@ -1258,13 +1258,13 @@ void Ec2Model::registerHandlers() {
   H["DisassociateRouteTable"] = [=, this](const Params& p, auto*) -> Outcome<std::string> {
     auto id = required(p, "AssociationId");
     if (!id.ok()) return id.error();
-    SIM_TRY(disassociateRouteTable(id.value()));
+    FLB_TRY(disassociateRouteTable(id.value()));
     return kTrue;
   };
   H["DeleteRouteTable"] = [=, this](const Params& p, auto*) -> Outcome<std::string> {
     auto id = required(p, "RouteTableId");
     if (!id.ok()) return id.error();
-    SIM_TRY(deleteRouteTable(id.value()));
+    FLB_TRY(deleteRouteTable(id.value()));
     return kTrue;
   };
   H["CreateRoute"] = [=, this](const Params& p, auto*) -> Outcome<std::string> {
@@ -1274,7 +1274,7 @@ void Ec2Model::registerHandlers() {
     if (!dest.ok()) return dest.error();
     auto gw = required(p, "GatewayId");
     if (!gw.ok()) return gw.error();
-    SIM_TRY(createRoute(id.value(), dest.value(), gw.value()));
+    FLB_TRY(createRoute(id.value(), dest.value(), gw.value()));
     return kTrue;
   };
   H["DescribeInternetGateways"] = [=, this](const Params& p, auto*) -> Outcome<std::string> {
@@ -1446,7 +1446,7 @@ void Ec2Model::registerHandlers() {
   H["DetachNetworkInterface"] = [=, this](const Params& p, auto*) -> Outcome<std::string> {
     auto id = required(p, "AttachmentId");
     if (!id.ok()) return id.error();
-    SIM_TRY(detachNetworkInterface(id.value(), p.flag("Force")));
+    FLB_TRY(detachNetworkInterface(id.value(), p.flag("Force")));
     return kTrue;
   };
   H["DeleteNetworkInterface"] = [=, this](const Params& p, auto* ev) -> Outcome<std::string> {
@@ -1456,7 +1456,7 @@ void Ec2Model::registerHandlers() {
       return apiError("InvalidNetworkInterfaceId.Malformed",
                       "Invalid id: \"" + id.value() + "\" (expecting \"eni-...\")");
     }
-    SIM_TRY(deleteNetworkInterface(id.value(), ev));
+    FLB_TRY(deleteNetworkInterface(id.value(), ev));
     return kTrue;
   };
   H["ModifyNetworkInterfaceAttribute"] = [=, this](const Params& p, auto*) -> Outcome<std::string> {
@@ -1465,7 +1465,7 @@ void Ec2Model::registerHandlers() {
     Eni* e = findEni(id.value());
     if (!e) return notFound("InvalidNetworkInterfaceID.NotFound", "networkInterface ID", id.value());
     if (auto v = p.get("SourceDestCheck.Value")) {
-      SIM_TRY(setSourceDestCheck(id.value(), p.flag("SourceDestCheck.Value")));
+      FLB_TRY(setSourceDestCheck(id.value(), p.flag("SourceDestCheck.Value")));
     } else if (auto d = p.get("Description.Value")) {
       e->description = *d;
     } else if (!p.list("SecurityGroupId").empty()) {
@@ -1484,7 +1484,7 @@ void Ec2Model::registerHandlers() {
     int count = 0;
     if (auto c = p.get("SecondaryPrivateIpAddressCount")) count = std::atoi(c->c_str());
     std::vector<Ip4> assigned;
-    SIM_TRY(assignPrivateIps(id.value(), p.list("PrivateIpAddress"), count, p.flag("AllowReassignment"), ev,
+    FLB_TRY(assignPrivateIps(id.value(), p.list("PrivateIpAddress"), count, p.flag("AllowReassignment"), ev,
                              &assigned));
     std::string items;
     for (auto ip : assigned) items += raw("item", el("privateIpAddress", ip.str()));
@@ -1494,7 +1494,7 @@ void Ec2Model::registerHandlers() {
   H["UnassignPrivateIpAddresses"] = [=, this](const Params& p, auto* ev) -> Outcome<std::string> {
     auto id = required(p, "NetworkInterfaceId");
     if (!id.ok()) return id.error();
-    SIM_TRY(unassignPrivateIps(id.value(), p.list("PrivateIpAddress"), ev));
+    FLB_TRY(unassignPrivateIps(id.value(), p.list("PrivateIpAddress"), ev));
     return kTrue;
   };
   H["AllocateAddress"] = [this](const Params& p, auto*) -> Outcome<std::string> {
@@ -1507,7 +1507,7 @@ void Ec2Model::registerHandlers() {
   H["ReleaseAddress"] = [=, this](const Params& p, auto*) -> Outcome<std::string> {
     auto id = required(p, "AllocationId");
     if (!id.ok()) return id.error();
-    SIM_TRY(releaseAddress(id.value()));
+    FLB_TRY(releaseAddress(id.value()));
     return kTrue;
   };
   H["DescribeAddresses"] = [=, this](const Params& p, auto*) -> Outcome<std::string> {
@@ -1575,11 +1575,11 @@ void Ec2Model::registerHandlers() {
   H["DisassociateAddress"] = [=, this](const Params& p, auto* ev) -> Outcome<std::string> {
     auto id = required(p, "AssociationId");
     if (!id.ok()) return id.error();
-    SIM_TRY(disassociateAddress(id.value(), ev));
+    FLB_TRY(disassociateAddress(id.value(), ev));
     return kTrue;
   };
   H["CreateTags"] = [=, this](const Params& p, auto*) -> Outcome<std::string> {
-    SIM_TRY(createTags(p.list("ResourceId"), parseTags(p, "Tag")));
+    FLB_TRY(createTags(p.list("ResourceId"), parseTags(p, "Tag")));
     return kTrue;
   };
 }

@@ -46,14 +46,14 @@ std::string Throttler::bucketFor(const std::string& action, bool unfiltered) {
 }
 
 ApiStatus Throttler::admit(const std::string& action, bool unfiltered) {
-  if (!enabled_) return Unit{};
+  if (!enabled_) return {};
   std::string name = bucketFor(action, unfiltered);
   auto it = buckets_.find(name);
   if (it == buckets_.end()) {
     const BucketSpec& spec = specs_.at(name);
     it = buckets_.try_emplace(name, spec.capacity, spec.refill_per_s, clock_).first;
   }
-  if (it->second.tryAcquire()) return Unit{};
+  if (it->second.tryAcquire()) return {};
   return apiError("RequestLimitExceeded", "Request limit exceeded.", 503);
 }
 

@@ -132,7 +132,7 @@ ApiStatus verify(const Request& r, const std::map<std::string, std::string>& cre
         "Secret Access Key and signing method.",
         403);
   }
-  return Unit{};
+  return {};
 }
 
 }  // namespace floatlb::sim::sigv4

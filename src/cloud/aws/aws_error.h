@@ -1,14 +1,12 @@
-// AwsError / AwsResult<T>: the error channel of the EC2 client. Unlike floatlb::Error it keeps the AWS
-// error code string ("DependencyViolation", "InvalidNetworkInterfaceID.NotFound"), the request id and
-// the HTTP status, so callers can branch on the exact AWS code. AwsError converts implicitly to
-// floatlb::Error, so FLB_TRY / FLB_ASSIGN_OR_RETURN work inside functions returning Result<U>.
+// AwsError / AwsResult<T> (= Result<T, AwsError>): the error channel of the EC2 client. Unlike floatlb::Error
+// it keeps the AWS error code string ("DependencyViolation", "InvalidNetworkInterfaceID.NotFound"), the
+// request id and the HTTP status, so callers can branch on the exact AWS code. AwsError converts implicitly
+// to floatlb::Error, so FLB_TRY / FLB_ASSIGN_OR_RETURN work inside functions returning Result<U>.
 #pragma once
 
-#include <cassert>
 #include <string>
 #include <string_view>
 #include <utility>
-#include <variant>
 
 #include "common/result.h"
 
@@ -47,65 +45,9 @@ inline AwsError transportError(const Error& e, std::string action) {
   return AwsError{e.code, "", e.message, "", 0, std::move(action)};
 }
 
+// The project's Result with the AWS error kept (toResult() drops it into a floatlb::Error).
 template <class T>
-class [[nodiscard]] AwsResult {
- public:
-  AwsResult(T value) : v_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
-  AwsResult(AwsError error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
-
-  [[nodiscard]] bool ok() const { return v_.index() == 0; }
-  explicit operator bool() const { return ok(); }
-  T& value() & {
-    assert(ok());
-    return std::get<0>(v_);
-  }
-  const T& value() const& {
-    assert(ok());
-    return std::get<0>(v_);
-  }
-  T&& value() && {
-    assert(ok());
-    return std::get<0>(std::move(v_));
-  }
-  T* operator->() { return &value(); }
-  const T* operator->() const { return &value(); }
-  T& operator*() & { return value(); }
-  const T& operator*() const& { return value(); }
-  const AwsError& error() const {
-    assert(!ok());
-    return std::get<1>(v_);
-  }
-  // Converts to the project-wide Result (drops the AWS detail into the message).
-  Result<T> toResult() && {
-    if (ok()) return std::move(*this).value();
-    return error().toError();
-  }
-
- private:
-  std::variant<T, AwsError> v_;
-};
-
-template <>
-class [[nodiscard]] AwsResult<void> {
- public:
-  AwsResult() = default;
-  AwsResult(AwsError error) : err_(std::move(error)), failed_(true) {}  // NOLINT
-
-  [[nodiscard]] bool ok() const { return !failed_; }
-  explicit operator bool() const { return ok(); }
-  const AwsError& error() const {
-    assert(!ok());
-    return err_;
-  }
-  Status toResult() const {
-    if (ok()) return okStatus();
-    return err_.toError();
-  }
-
- private:
-  AwsError err_;
-  bool failed_ = false;
-};
+using AwsResult = Result<T, AwsError>;
 
 using AwsStatus = AwsResult<void>;
 
