@@ -98,6 +98,10 @@ def run(n):
         print("\nrestart (kill -9, instance tables wiped) -> %d rules on both: %.2f s, DELETEs: %d" %
               (n, restart, deletes))
         print("API requests per minute at rest (20 s x 3): %d" % at_rest)
+    except AssertionError:
+        if op:
+            print("operator log tail:\n" + open(op.log_path).read()[-4000:])
+        raise
     finally:
         if op:
             op.stop()
