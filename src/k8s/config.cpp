@@ -1,7 +1,7 @@
 #include "k8s/config.h"
 
-#include <openssl/evp.h>
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -41,7 +41,8 @@ void collect(const Json& doc, const char* list, const char* inner, const std::st
   }
 }
 
-Result<std::string> pemFrom(const Json& obj, const std::string& dir, const char* data_key, const char* file_key) {
+Result<std::string> pemFrom(const Json& obj, const std::string& dir, const char* data_key,
+                            const char* file_key) {
   if (const Json* d = member(obj, data_key); d != nullptr && d->is_string()) {
     std::string pem = base64Decode(d->get<std::string>());
     if (pem.empty()) return bad(std::string(data_key) + " is not valid base64");
@@ -71,8 +72,8 @@ std::string base64Decode(std::string_view in) {
   }
   if (s.empty() || s.size() % 4 != 0) return "";
   std::string out(s.size() / 4 * 3, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(s.data()),
-                          static_cast<int>(s.size()));
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(s.data()), static_cast<int>(s.size()));
   if (n < 0) return "";
   size_t pad = 0;
   if (s.back() == '=') pad = s[s.size() - 2] == '=' ? 2 : 1;
@@ -91,7 +92,8 @@ Result<std::string> readFile(const std::string& path) {
 std::optional<int64_t> parseRfc3339(std::string_view s) {
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, se = 0;
   if (s.size() < 20) return std::nullopt;
-  if (std::sscanf(std::string(s.substr(0, 19)).c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &se) != 6) {
+  if (std::sscanf(std::string(s.substr(0, 19)).c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi,
+                  &se) != 6) {
     return std::nullopt;
   }
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60) return std::nullopt;
@@ -144,14 +146,16 @@ Result<RestConfig> kubeconfigFrom(const std::vector<std::pair<std::string, std::
   c.ns = str(member(ctx->second.value, "namespace"), "default");
   std::string cl_name = str(member(ctx->second.value, "cluster"));
   auto cl = clusters.find(cl_name);
-  if (cl == clusters.end()) return bad("kubeconfig: cluster " + cl_name + " (context " + ctx_name + ") not found");
+  if (cl == clusters.end())
+    return bad("kubeconfig: cluster " + cl_name + " (context " + ctx_name + ") not found");
   const Json& cj = cl->second.value;
   c.server = str(member(cj, "server"));
   while (!c.server.empty() && c.server.back() == '/') c.server.pop_back();
   if (c.server.empty()) return bad("kubeconfig: cluster " + cl_name + " has no server");
   c.insecure = boolean(member(cj, "insecure-skip-tls-verify")).value_or(false);
   c.tls_server_name = str(member(cj, "tls-server-name"));
-  FLB_ASSIGN_OR_RETURN(c.ca_pem, pemFrom(cj, cl->second.dir, "certificate-authority-data", "certificate-authority"));
+  FLB_ASSIGN_OR_RETURN(c.ca_pem,
+                       pemFrom(cj, cl->second.dir, "certificate-authority-data", "certificate-authority"));
   std::string user_name = str(member(ctx->second.value, "user"));
   if (user_name.empty()) return c;
   auto u = users.find(user_name);
@@ -168,12 +172,14 @@ Result<RestConfig> kubeconfigFrom(const std::vector<std::pair<std::string, std::
   if (const Json* tf = member(uj, "tokenFile"); tf != nullptr && tf->is_string()) {
     c.token_file = resolvePath(u->second.dir, tf->get<std::string>());
   }
-  FLB_ASSIGN_OR_RETURN(c.client_cert_pem, pemFrom(uj, u->second.dir, "client-certificate-data", "client-certificate"));
+  FLB_ASSIGN_OR_RETURN(c.client_cert_pem,
+                       pemFrom(uj, u->second.dir, "client-certificate-data", "client-certificate"));
   FLB_ASSIGN_OR_RETURN(c.client_key_pem, pemFrom(uj, u->second.dir, "client-key-data", "client-key"));
   if (const Json* ex = member(uj, "exec"); ex != nullptr && ex->is_object()) {
     ExecConfig e;
     e.api_version = str(member(*ex, "apiVersion"), e.api_version);
-    if (e.api_version != "client.authentication.k8s.io/v1beta1" && e.api_version != "client.authentication.k8s.io/v1") {
+    if (e.api_version != "client.authentication.k8s.io/v1beta1" &&
+        e.api_version != "client.authentication.k8s.io/v1") {
       return bad("kubeconfig: exec apiVersion " + e.api_version + " is not supported (v1beta1, v1)");
     }
     e.command = str(member(*ex, "command"));
@@ -263,7 +269,8 @@ std::string execInfo(const ExecConfig& e, const RestConfig& cluster) {
     if (!cluster.ca_pem.empty()) {
       std::string b64(4 * ((cluster.ca_pem.size() + 2) / 3), '\0');
       EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()),
-                      reinterpret_cast<const unsigned char*>(cluster.ca_pem.data()), static_cast<int>(cluster.ca_pem.size()));
+                      reinterpret_cast<const unsigned char*>(cluster.ca_pem.data()),
+                      static_cast<int>(cluster.ca_pem.size()));
       cl["certificate-authority-data"] = b64;
     }
     spec["cluster"] = cl;
@@ -325,8 +332,9 @@ Result<std::string> ProcessExecRunner::run(const ExecConfig& e, const std::strin
   int status = 0;
   waitpid(pid, &status, 0);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    return makeError(ErrorCode::kUnavailable, "exec plugin " + e.command + " failed (status " +
-                                                  std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) + ")");
+    return makeError(ErrorCode::kUnavailable,
+                     "exec plugin " + e.command + " failed (status " +
+                         std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) + ")");
   }
   return data;
 }
@@ -338,7 +346,8 @@ void Credentials::invalidate() { cached_.reset(); }
 
 Result<ExecCredential> Credentials::current() {
   if (cfg_.exec) {
-    bool fresh = cached_ && (!cached_->expiry_wall_ms || clock_.wallMillis() < *cached_->expiry_wall_ms - 30'000);
+    bool fresh =
+        cached_ && (!cached_->expiry_wall_ms || clock_.wallMillis() < *cached_->expiry_wall_ms - 30'000);
     if (!fresh) {
       ++exec_runs_;
       FLB_ASSIGN_OR_RETURN(std::string out, runner_.run(*cfg_.exec, execInfo(*cfg_.exec, cfg_)));

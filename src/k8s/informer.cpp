@@ -92,7 +92,8 @@ void Reflector::relist() {
 
 void Reflector::fail() {
   // Jitter: up to +25 %.
-  auto jitter = Duration(static_cast<int64_t>(static_cast<double>(backoff_.count()) * (rng_() % 250) / 1000.0));
+  auto jitter =
+      Duration(static_cast<int64_t>(static_cast<double>(backoff_.count()) * (rng_() % 250) / 1000.0));
   waitThen(phase_ == Phase::kWait ? after_wait_ : phase_, backoff_ + jitter);
   backoff_ = std::min<Duration>(backoff_ * 2, kMaxBackoff);
 }
@@ -122,7 +123,8 @@ void Reflector::onList(int code, const Json& body, std::vector<Delta>& out) {
   }
   for (auto& [k, o] : pending_) {
     auto it = cache_.find(k);
-    if (it == cache_.end() || resourceVersion(it->second) != resourceVersion(o)) out.push_back({Delta::kUpsert, k, o});
+    if (it == cache_.end() || k8s::resourceVersion(it->second) != k8s::resourceVersion(o))
+      out.push_back({Delta::kUpsert, k, o});
   }
   cache_ = std::move(pending_);
   pending_.clear();
@@ -149,7 +151,7 @@ void Reflector::onWatchEvent(const WatchEvent& ev, std::vector<Delta>& out) {
     }
     return;
   }
-  std::string rv = resourceVersion(ev.object);
+  std::string rv = k8s::resourceVersion(ev.object);
   if (!rv.empty()) rv_ = rv;
   if (ev.type == EventType::kBookmark) return;
   std::string key = objectKey(ev.object);

@@ -12,7 +12,7 @@ std::string LeaderElector::microTime(int64_t wall_ms) {
   gmtime_r(&t, &tm);
   char buf[40];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  char out[48];
+  char out[64];
   std::snprintf(out, sizeof out, "%s.%06dZ", buf, static_cast<int>(wall_ms % 1000) * 1000);
   return out;
 }
@@ -47,7 +47,8 @@ LeaseWrite LeaderElector::plan(const std::optional<Json>& observed) {
   int64_t dur_s = integer(path(l, {"spec", "leaseDurationSeconds"})).value_or(15);
   bool mine = holder == cfg_.identity;
   if (!mine && leader_) leader_ = false;  // someone else took it
-  if (!mine && !holder.empty() && now - observed_at_ < std::chrono::seconds(dur_s)) return w;  // held, not expired
+  if (!mine && !holder.empty() && now - observed_at_ < std::chrono::seconds(dur_s))
+    return w;  // held, not expired
   w.kind = LeaseWrite::kUpdate;
   w.lease = l;
   Json& spec = w.lease["spec"];

@@ -4,7 +4,8 @@ namespace floatlb::k8s {
 
 Result<WatchEvent> parseWatchEvent(std::string_view line) {
   auto j = parseJson(line);
-  if (!j || !j->is_object()) return makeError(ErrorCode::kInvalidArgument, "watch event is not a JSON object");
+  if (!j || !j->is_object())
+    return makeError(ErrorCode::kInvalidArgument, "watch event is not a JSON object");
   std::string type = str(member(*j, "type"));
   const Json* obj = member(*j, "object");
   if (obj == nullptr || !obj->is_object()) {
@@ -33,10 +34,12 @@ Status WatchDecoder::feed(std::string_view bytes, std::vector<WatchEvent>& out) 
   size_t start = 0;
   while (start < bytes.size()) {
     size_t nl = bytes.find('\n', start);
-    std::string_view piece = bytes.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start);
+    std::string_view piece =
+        bytes.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start);
     if (buf_.size() + piece.size() > max_) {
       failed_ = true;
-      return makeError(ErrorCode::kResourceExhausted, "watch event larger than " + std::to_string(max_) + " bytes");
+      return makeError(ErrorCode::kResourceExhausted,
+                       "watch event larger than " + std::to_string(max_) + " bytes");
     }
     buf_.append(piece);
     if (nl == std::string_view::npos) break;

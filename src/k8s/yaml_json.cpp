@@ -73,7 +73,8 @@ Result<Json> yamlToJson(std::string_view text) {
         break;
       case YAML_MAPPING_START_EVENT:
       case YAML_SEQUENCE_START_EVENT:
-        if (stack.size() >= kMaxDepth) return makeError(ErrorCode::kInvalidArgument, "YAML nested too deeply");
+        if (stack.size() >= kMaxDepth)
+          return makeError(ErrorCode::kInvalidArgument, "YAML nested too deeply");
         stack.push_back({ev.type == YAML_MAPPING_START_EVENT ? Json::object() : Json::array(), std::nullopt});
         break;
       case YAML_MAPPING_END_EVENT:

@@ -506,6 +506,8 @@ void Controller::drift(size_t i) {
 Status Controller::editFinalizer(const ServiceView& svc, const Json& obj, bool add) {
   Json cur = obj;
   for (int attempt = 0; attempt < 5; ++attempt) {
+    if (!cur.contains("apiVersion")) cur["apiVersion"] = "v1";  // list items carry no kind
+    if (!cur.contains("kind")) cur["kind"] = "Service";
     Json& md = cur["metadata"];
     Json list = Json::array();
     bool present = false;
