@@ -1,11 +1,12 @@
 // The vpcsim EC2 model: pure EC2 semantics (VPCs, subnets, route tables, IGWs, instances, ENIs,
-// Elastic IPs, tags) with AWS's error codes, asynchronous transitions driven by an injected Clock,
-// throttling and fault injection. No I/O: every mutation returns "realisation events" that the
-// realiser (realiser.h) applies to Linux namespaces.
+// Elastic IPs, tags) with AWS's error codes and asynchronous transitions driven by an injected Clock.
+// No I/O and no wire format: every mutation returns "realisation events" that the realiser
+// (realiser.h) applies to Linux namespaces. The EC2 Query API (decoding, throttling, faults,
+// latency, XML) is Ec2QueryFront (ec2_query.h); each model owns one, reachable through handle().
 #pragma once
 
-#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -140,13 +141,22 @@ struct ApiResponse {
   int64_t latency_ms = 0;  // how long the server should wait before answering
 };
 
+class Ec2QueryFront;
+
 class Ec2Model {
  public:
   Ec2Model(const Clock& clock, ModelConfig config);
+  ~Ec2Model();
+  Ec2Model(const Ec2Model&) = delete;
+  Ec2Model& operator=(const Ec2Model&) = delete;
 
-  // The EC2 Query API: throttling, fault injection, dispatch, XML rendering. `request_id` goes into
-  // the response. Calls tick() first.
+  // The EC2 Query API through this model's front (ec2_query.h): throttling, fault injection,
+  // dispatch, XML rendering. `request_id` goes into the response. Calls tick() first.
   ApiResponse handle(const std::string& action, const Params& params, const std::string& request_id);
+  // The front's request policies.
+  Throttler& throttler();
+  FaultInjector& faults();
+  LatencyModel& latency();
 
   // Completes due asynchronous transitions (detaches, CIDR associations) and returns their events.
   std::vector<RealiseEvent> tick();
@@ -178,6 +188,9 @@ class Ec2Model {
   ApiStatus detachNetworkInterface(const std::string& attachment_id, bool force);
   ApiStatus deleteNetworkInterface(const std::string& eni_id, std::vector<RealiseEvent>* ev);
   ApiStatus setSourceDestCheck(const std::string& eni_id, bool value);
+  ApiStatus setEniDescription(const std::string& eni_id, const std::string& description);
+  // InvalidGroup.NotFound unless every group exists.
+  ApiStatus setEniGroups(const std::string& eni_id, const std::vector<std::string>& groups);
   ApiStatus assignPrivateIps(const std::string& eni_id, const std::vector<std::string>& ips,
                              int secondary_count, bool allow_reassignment, std::vector<RealiseEvent>* ev,
                              std::vector<Ip4>* assigned);
@@ -198,21 +211,27 @@ class Ec2Model {
   [[nodiscard]] const Subnet* subnet(const std::string& id) const;
   [[nodiscard]] const Vpc* vpc(const std::string& id) const;
   [[nodiscard]] const ElasticIp* address(const std::string& allocation_id) const;
+  [[nodiscard]] const ElasticIp* addressByPublicIp(const std::string& public_ip) const;
+  [[nodiscard]] const RouteTable* routeTable(const std::string& id) const;
   // The instance owning `ip` through an attached ENI (IMDS caller identification).
   [[nodiscard]] const Instance* instanceByPrivateIp(Ip4 ip) const;
   [[nodiscard]] const Instance* instanceByName(const std::string& name) const;
   // ENIs attached (status attached) to an instance, by device index.
   [[nodiscard]] std::vector<const Eni*> enisOf(const std::string& instance_id) const;
   [[nodiscard]] std::string dumpJson() const;
+  // Whole collections by id (Describe*, renderers, state dump).
+  [[nodiscard]] const std::map<std::string, Vpc>& vpcs() const { return vpcs_; }
+  [[nodiscard]] const std::map<std::string, Subnet>& subnets() const { return subnets_; }
+  [[nodiscard]] const std::map<std::string, RouteTable>& routeTables() const { return route_tables_; }
+  [[nodiscard]] const std::map<std::string, InternetGateway>& internetGateways() const { return igws_; }
+  [[nodiscard]] const std::map<std::string, Eni>& enis() const { return enis_; }
+  [[nodiscard]] const std::map<std::string, Instance>& instances() const { return instances_; }
+  [[nodiscard]] const std::map<std::string, ElasticIp>& addresses() const { return addresses_; }
 
   ModelConfig& config() { return config_; }
-  Throttler& throttler() { return throttler_; }
-  FaultInjector& faults() { return faults_; }
-  LatencyModel& latency() { return latency_; }
+  [[nodiscard]] const ModelConfig& config() const { return config_; }
 
  private:
-  using Handler = std::function<Outcome<std::string>(const Params&, std::vector<RealiseEvent>*)>;
-  void registerHandlers();
   std::string newId(const std::string& prefix);
   std::string newMac(int seq) const;
   Outcome<Ip4> allocateIp(const Subnet& s, const std::vector<Ip4>& skip = {}) const;
@@ -224,22 +243,13 @@ class Ec2Model {
   [[nodiscard]] std::string ipOwner(Ip4 ip) const;  // ENI id or ""
   RealiseEvent eniEvent(RealiseEvent::Kind k, const Eni& e) const;
   void finishDetach(Eni& e, std::vector<RealiseEvent>* ev);
+  // Clears an Elastic IP's association (EipDisassociated event).
+  void dropAssociation(ElasticIp& a, std::vector<RealiseEvent>* ev);
   Eni* findEni(const std::string& id);
   Tags* tagsOf(const std::string& resource_id);
 
-  // XML renderers
-  std::string subnetXml(const Subnet& s) const;
-  std::string vpcXml(const Vpc& v) const;
-  std::string eniXml(const Eni& e) const;
-  std::string routeTableXml(const RouteTable& r) const;
-  std::string instanceXml(const Instance& i) const;
-  std::string addressXml(const ElasticIp& a) const;
-
   const Clock& clock_;
   ModelConfig config_;
-  Throttler throttler_;
-  FaultInjector faults_;
-  LatencyModel latency_;
   uint64_t id_counter_ = 0;
   int seq_counter_ = 0;
   std::map<std::string, Vpc> vpcs_;
@@ -250,7 +260,7 @@ class Ec2Model {
   std::map<std::string, Instance> instances_;
   std::map<std::string, ElasticIp> addresses_;
   std::map<std::string, std::string> security_groups_;  // id -> vpc
-  std::map<std::string, Handler> handlers_;
+  std::unique_ptr<Ec2QueryFront> front_;                // constructed last: it holds a reference to *this
 };
 
 }  // namespace floatlb::sim
