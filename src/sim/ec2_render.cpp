@@ -101,17 +101,36 @@ std::string networkInterface(const Ec2Model& m, const Eni& e) {
          el("interfaceType", "interface");
 }
 
+namespace {
+
+// One <item> of a routeSet: the target (gateway or network interface, with the instance it is
+// attached to), state (active | blackhole) and origin.
+std::string routeItem(const Ec2Model& m, const Route& rt) {
+  std::string target;
+  if (!rt.network_interface_id.empty()) {
+    const Eni* e = m.eni(rt.network_interface_id);
+    if (e && e->attachment) {
+      target += el("instanceId", e->attachment->instance_id) + el("instanceOwnerId", m.config().account);
+    }
+    target += el("networkInterfaceId", rt.network_interface_id);
+  } else {
+    target = el("gatewayId", rt.gateway_id);
+  }
+  const bool local = rt.gateway_id == "local";
+  return el("destinationCidrBlock", rt.dest.str()) + target + el("state", m.routeState(rt)) +
+         el("origin", local ? "CreateRouteTable" : "CreateRoute");
+}
+
+}  // namespace
+
 std::string routeTable(const Ec2Model& m, const RouteTable& r) {
   std::string routes, assocs;
-  for (const auto& rt : r.routes) {
-    routes += raw("item", el("destinationCidrBlock", rt.dest.str()) + el("gatewayId", rt.gateway_id) +
-                              el("state", "active") +
-                              el("origin", rt.gateway_id == "local" ? "CreateRouteTable" : "CreateRoute"));
-  }
+  for (const auto& rt : r.routes) routes += raw("item", routeItem(m, rt));
   for (const auto& a : r.associations) {
     assocs += raw("item", el("routeTableAssociationId", a.id) + el("routeTableId", r.id) +
-                              (a.subnet_id.empty() ? "" : el("subnetId", a.subnet_id)) + el("main", a.main) +
-                              raw("associationState", el("state", "associated")));
+                              (a.subnet_id.empty() ? "" : el("subnetId", a.subnet_id)) +
+                              (a.gateway_id.empty() ? "" : el("gatewayId", a.gateway_id)) +
+                              el("main", a.main) + raw("associationState", el("state", "associated")));
   }
   return el("routeTableId", r.id) + el("vpcId", r.vpc_id) + el("ownerId", m.config().account) +
          raw("routeSet", routes) + raw("associationSet", assocs) + raw("propagatingVgwSet", "") +

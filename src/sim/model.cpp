@@ -534,6 +534,13 @@ ApiStatus Ec2Model::setSourceDestCheck(const std::string& eni_id, bool value) {
   return {};
 }
 
+ApiStatus Ec2Model::setInstanceRunning(const std::string& instance_id, bool running) {
+  auto it = instances_.find(instance_id);
+  if (it == instances_.end()) return notFound("InvalidInstanceID.NotFound", "instance ID", instance_id);
+  it->second.running = running;
+  return {};
+}
+
 ApiStatus Ec2Model::setEniDescription(const std::string& eni_id, const std::string& description) {
   Eni* e = findEni(eni_id);
   if (!e) return notFound("InvalidNetworkInterfaceID.NotFound", "networkInterface ID", eni_id);
