@@ -16,9 +16,14 @@ case "${1:-}" in
   -h | --help) sed -n '2,10p' "$0"; exit 0 ;;
   *) echo "demo: unknown argument '$1' (use --single or nothing)" >&2; exit 2 ;;
 esac
-echo "building (log: /tmp/floatlb-demo-build.log) ..."
-bash scripts/build.sh >/tmp/floatlb-demo-build.log 2>&1 || { tail -n 30 /tmp/floatlb-demo-build.log; exit 1; }
-export FLOATLB_BUILD=$PWD/build FLOATLB_SRC=$PWD
+if [ -n "${FLOATLB_BUILD:-}" ]; then  # a given build (the suite's tests/netns/demo_single.sh): use it as it is
+  [ -x "$FLOATLB_BUILD/bin/floatlb" ] || { echo "demo: no floatlb in FLOATLB_BUILD=$FLOATLB_BUILD" >&2; exit 1; }
+else
+  echo "building (log: /tmp/floatlb-demo-build.log) ..."
+  bash scripts/build.sh >/tmp/floatlb-demo-build.log 2>&1 || { tail -n 30 /tmp/floatlb-demo-build.log; exit 1; }
+  FLOATLB_BUILD=$PWD/build
+fi
+export FLOATLB_BUILD FLOATLB_SRC=$PWD
 if [ "$MODE" = seed ]; then
   FLB_DEMO=1 exec bash tests/e2e/seed_scenario.sh
 fi

@@ -14,6 +14,7 @@ PACKAGES=(
   nginx-light wrk iperf3 haproxy keepalived conntrackd conntrack procps python3 python3-yaml
   python3-kubernetes  # the python Kubernetes client, a reference client for kubesim (/usr/bin/python3)
   prometheus          # promtool: checks /metrics exposition
+  systemd dpkg-dev libcap2-bin  # packaging tests: systemd-analyze verify, cpack DEB (dpkg-shlibdeps), capsh
   awscli  # /usr/bin/aws v2: second reference client for the vpcsim fidelity test
 )
 

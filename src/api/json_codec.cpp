@@ -438,3 +438,12 @@ std::string encodeError(int http_code, std::string_view message) {
 }
 
 }  // namespace floatlb::api
+
+namespace floatlb::api {
+
+std::string encodeVersion(std::string_view version, std::string_view build_info) {
+  nlohmann::ordered_json j = {{"version", std::string(version)}, {"buildInfo", std::string(build_info)}};
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+}  // namespace floatlb::api

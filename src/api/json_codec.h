@@ -65,6 +65,7 @@ std::string encodeHaPeers(const std::string& instance, const ha::CiInstance& sel
                           const std::vector<ha::SyncPeerStats>& sync, uint64_t takeovers_out_of_sync);
 
 std::string encodeResult(std::string_view result);  // {"result":"Success"}
+std::string encodeVersion(std::string_view version, std::string_view build_info);  // GET /version
 std::string encodeError(int http_code, std::string_view message);
 
 }  // namespace floatlb::api

@@ -1,4 +1,11 @@
+// parseArgs over CLI11 (the project's one argv parser): the OptSpec table becomes CLI11 options,
+// then the cobra/pflag spellings CLI11 does not share are mapped before and after it runs.
 #include "cli/options.h"
+
+#include <CLI/CLI.hpp>
+#include <memory>
+
+#include "common/strings.h"
 
 namespace floatlb::cli {
 namespace {
@@ -24,6 +31,61 @@ Result<std::string> flagValue(std::string_view text, std::string_view name) {
                    "invalid value \"" + std::string(text) + "\" for flag --" + std::string(name));
 }
 
+// What CLI11 and pflag disagree on, checked and normalised before CLI11 sees the words:
+// boolean values (pflag: --flag=1|0|true|false), "-p=value", and the messages for unknown flags
+// and for a value option at the very end.
+Result<std::vector<std::string>> normalise(std::span<const OptSpec> specs,
+                                           const std::vector<std::string>& args) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--") {
+      out.insert(out.end(), args.begin() + static_cast<long>(i), args.end());
+      break;
+    }
+    if (a.size() < 2 || a[0] != '-' || a == "-") {
+      out.push_back(a);
+      continue;
+    }
+    const OptSpec* spec = nullptr;
+    bool has_inline = false;
+    if (a[1] == '-') {
+      std::string body = a.substr(2);
+      const size_t eq = body.find('=');
+      has_inline = eq != std::string::npos;
+      spec = findLong(specs, has_inline ? body.substr(0, eq) : body);
+      if (spec == nullptr)
+        return makeError(ErrorCode::kInvalidArgument,
+                         "unknown flag: --" + (has_inline ? body.substr(0, eq) : body));
+      if (has_inline && spec->kind == OptKind::kFlag) {
+        FLB_ASSIGN_OR_RETURN(std::string v, flagValue(body.substr(eq + 1), spec->name));
+        out.push_back("--" + std::string(spec->name) + "=" + v);
+        continue;
+      }
+    } else {
+      spec = findShort(specs, a[1]);
+      if (spec == nullptr)
+        return makeError(ErrorCode::kInvalidArgument, std::string("unknown shorthand flag: -") + a[1]);
+      has_inline = a.size() > 2;
+      if (has_inline && spec->kind == OptKind::kFlag) {
+        FLB_ASSIGN_OR_RETURN(std::string v, flagValue(a.substr(a[2] == '=' ? 3 : 2), spec->name));
+        out.push_back("--" + std::string(spec->name) + "=" + v);
+        continue;
+      }
+      if (has_inline && a[2] == '=') {
+        out.push_back(a.substr(0, 2) + a.substr(3));
+        continue;
+      }
+    }
+    if (spec->kind != OptKind::kFlag && !has_inline && i + 1 >= args.size())
+      return makeError(ErrorCode::kInvalidArgument, "flag needs an argument: --" + std::string(spec->name));
+    out.push_back(a);
+    if (spec->kind != OptKind::kFlag && !has_inline)
+      out.push_back(args[++i]);  // the value, whatever it looks like
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string ParsedArgs::get(std::string_view name, std::string_view fallback) const {
@@ -37,13 +99,7 @@ std::vector<std::string> ParsedArgs::list(std::string_view name) const {
   auto it = values_.find(std::string(name));
   if (it == values_.end()) return out;
   for (const auto& v : it->second) {
-    size_t start = 0;
-    while (start <= v.size()) {
-      size_t comma = v.find(',', start);
-      if (comma == std::string::npos) comma = v.size();
-      if (comma > start) out.push_back(v.substr(start, comma - start));
-      start = comma + 1;
-    }
+    for (auto& item : splitList(v)) out.push_back(std::move(item));
   }
   return out;
 }
@@ -55,55 +111,38 @@ std::vector<std::string> ParsedArgs::names() const {
 }
 
 Result<ParsedArgs> parseArgs(std::span<const OptSpec> specs, const std::vector<std::string>& args) {
+  FLB_ASSIGN_OR_RETURN(auto words, normalise(specs, args));
   ParsedArgs parsed;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "--") {
-      parsed.positional.insert(parsed.positional.end(), args.begin() + static_cast<long>(i) + 1, args.end());
-      break;
-    }
-    if (a.size() < 2 || a[0] != '-' || a == "-") {
-      parsed.positional.push_back(a);
-      continue;
-    }
-    const OptSpec* spec = nullptr;
-    std::string inline_value;
-    bool has_inline = false;
-    if (a[1] == '-') {
-      std::string body = a.substr(2);
-      size_t eq = body.find('=');
-      if (eq != std::string::npos) {
-        inline_value = body.substr(eq + 1);
-        has_inline = true;
-        body.resize(eq);
-      }
-      spec = findLong(specs, body);
-      if (spec == nullptr) return makeError(ErrorCode::kInvalidArgument, "unknown flag: --" + body);
+  CLI::App app;
+  app.set_help_flag();
+  app.allow_extras(true);  // only "--" can be left over: unknown flags were refused above
+  std::vector<std::string> positional;
+  app.add_option("words", positional);
+  std::vector<std::unique_ptr<std::vector<std::string>>> storage;
+  for (const auto& s : specs) {
+    std::string names = "--" + std::string(s.name);
+    if (s.short_name != 0) names = std::string("-") + s.short_name + "," + names;
+    const std::string key(s.name);
+    if (s.kind == OptKind::kFlag) {
+      app.add_flag_function(names,
+                            [&parsed, key](int64_t count) { parsed.add(key, count > 0 ? "true" : "false"); });
     } else {
-      spec = findShort(specs, a[1]);
-      if (spec == nullptr)
-        return makeError(ErrorCode::kInvalidArgument, std::string("unknown shorthand flag: -") + a[1]);
-      if (a.size() > 2) {
-        inline_value = a.substr(a[2] == '=' ? 3 : 2);
-        has_inline = true;
-      }
+      app.add_option_function<std::vector<std::string>>(
+             names,
+             [&parsed, key](const std::vector<std::string>& values) {
+               for (const auto& v : values) parsed.add(key, v);
+             })
+          ->allow_extra_args(false)
+          ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     }
-    const std::string name(spec->name);
-    if (spec->kind == OptKind::kFlag) {
-      std::string v = "true";
-      if (has_inline) {
-        FLB_ASSIGN_OR_RETURN(v, flagValue(inline_value, spec->name));
-      }
-      parsed.add(name, v);
-      continue;
-    }
-    if (!has_inline) {
-      if (i + 1 >= args.size())
-        return makeError(ErrorCode::kInvalidArgument, "flag needs an argument: --" + name);
-      inline_value = args[++i];
-    }
-    parsed.add(name, inline_value);
   }
+  std::vector<std::string> reversed(words.rbegin(), words.rend());  // CLI11 consumes from the back
+  try {
+    app.parse(reversed);
+  } catch (const CLI::ParseError& e) {
+    return makeError(ErrorCode::kInvalidArgument, e.what());
+  }
+  parsed.positional = std::move(positional);
   return parsed;
 }
 

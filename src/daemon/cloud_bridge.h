@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "api/views.h"
 #include "common/clock.h"
 #include "common/result.h"
 #include "daemon/options.h"
@@ -17,7 +18,7 @@
 
 namespace floatlb::daemon {
 
-class CloudBridge {
+class CloudBridge : public api::CloudView {
  public:
   virtual ~CloudBridge() = default;
   // Registers the state observer and starts the worker. Call once, after the rules are restored.

@@ -2,16 +2,14 @@
 
 #include <net/if.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <fstream>
-#include <memory>
 #include <mutex>
-#include <regex>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -19,7 +17,10 @@
 #include "api/server.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "daemon/bpffs.h"
 #include "daemon/cloud_bridge.h"
+#include "daemon/composition.h"
+#include "daemon/ha_view.h"
 #include "daemon/health_bridge.h"
 #include "daemon/system_adapters.h"
 #include "dataplane/libbpf_datapath.h"
@@ -36,23 +37,30 @@ namespace {
 constexpr auto kAgingInterval = std::chrono::seconds(1);
 constexpr auto kInterfaceScanInterval = std::chrono::seconds(1);
 
-// Interfaces the daemon should serve right now: the configured list, or every non-loopback
-// interface not matching --blacklist.
-std::vector<std::string> wantedInterfaces(const Options& o) {
-  if (!o.interfaces.empty()) return o.interfaces;
+std::vector<std::string> systemInterfaces() {
   std::vector<std::string> out;
-  std::optional<std::regex> deny;
-  if (!o.blacklist.empty()) deny.emplace(o.blacklist);
   if (auto* list = if_nameindex()) {
-    for (auto* p = list; p->if_index != 0; ++p) {
-      std::string name = p->if_name;
-      if (name == "lo") continue;
-      if (deny && std::regex_search(name, *deny)) continue;
-      out.push_back(name);
-    }
+    for (auto* p = list; p->if_index != 0; ++p) out.emplace_back(p->if_name);
     if_freenameindex(list);
   }
   return out;
+}
+
+// Interfaces the daemon should serve right now: the configured list, or every non-loopback
+// interface not matching --blacklist (checked in build()).
+std::vector<std::string> wantedInterfaces(const Options& o) {
+  if (!o.interfaces.empty()) return o.interfaces;
+  auto r = selectInterfaces(systemInterfaces(), o.blacklist);
+  return r.ok() ? *r : std::vector<std::string>{};
+}
+
+Result<std::string> readFile(const std::string& path, const char* flag) {
+  std::ifstream in(path);
+  if (!in)
+    return makeError(ErrorCode::kInvalidArgument, std::string(flag) + " " + path + ": cannot read the file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
 }
 
 class Stopper {
@@ -74,22 +82,6 @@ class Stopper {
   bool stopped_ = false;
 };
 
-std::vector<Ip4> parsePeers(const std::string& csv, std::string* error) {
-  std::vector<Ip4> out;
-  if (csv == "none" || csv.empty()) return out;
-  std::stringstream ss(csv);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    auto ip = Ip4::parse(item);
-    if (!ip) {
-      *error = "--cluster: bad peer address '" + item + "'";
-      return {};
-    }
-    out.push_back(*ip);
-  }
-  return out;
-}
-
 // Runs the HA hook script (if it exists) without waiting for it; a reaper thread collects it.
 void runHook(const std::string& path, const std::string& instance, const std::string& state,
              const std::string& vip) {
@@ -108,269 +100,268 @@ void runHook(const std::string& path, const std::string& instance, const std::st
   }
 }
 
-}  // namespace
+// One REST connection is one file descriptor: allow as many as the hard limit permits.
+void raiseFileLimit() {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    (void)::setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
 
-int run(const Options& o) {
-  log::Level level;
-  if (!log::parseLevel(o.loglevel, &level)) {
-    FLB_ERROR("main", "--loglevel: unknown level '{}'", o.loglevel);
-    return 2;
-  }
-  log::setLevel(level);
-  if (!o.logfile.empty()) log::setFile(o.logfile);
-  std::string err;
-  const std::vector<Ip4> peers = parsePeers(o.cluster, &err);
-  if (!err.empty()) {
-    FLB_ERROR("main", "{}", err);
-    return 2;
-  }
-  std::optional<ha::KaConfig> ka;
-  if (o.ka != "none") {
-    auto parsed = ha::parseKa(o.ka);
-    if (!parsed) {
-      FLB_ERROR("main", "{}", parsed.error().message);
-      return 2;
-    }
-    ka = *parsed;
-  }
-  std::string ha_key;
-  if (!o.ha_key_file.empty()) {
-    std::ifstream in(o.ha_key_file);
-    if (!in || !std::getline(in, ha_key) || ha_key.empty()) {
-      FLB_ERROR("main", "--ha-key-file {}: cannot read a non-empty first line", o.ha_key_file);
-      return 2;
-    }
-  }
-
-  // Block the stop signals in every thread; the main thread waits for them with sigwait.
+sigset_t daemonSignals() {
   sigset_t sigs;
   sigemptyset(&sigs);
   sigaddset(&sigs, SIGINT);
   sigaddset(&sigs, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  sigaddset(&sigs, SIGHUP);
+  return sigs;
+}
 
+}  // namespace
+
+// Members in construction order; destruction runs in reverse, after stop().
+struct Daemon::Parts {
   SteadyClock clock;
-  dataplane::LibbpfDatapath::Options dp_opts;
-  dp_opts.pin_dir = o.bpf_pin_dir;
-  dp_opts.interfaces = wantedInterfaces(o);
-  auto dp = dataplane::LibbpfDatapath::open(dp_opts);
-  if (!dp) {
-    FLB_ERROR("main", "cannot start the datapath: {}", dp.error().message);
-    return 1;
-  }
-  auto& datapath = **dp;
+  std::vector<Ip4> peers;
+  std::optional<ha::KaConfig> ka;
+  std::string ha_key;
+  std::vector<std::string> tokens;
 
+  std::unique_ptr<dataplane::LibbpfDatapath> datapath;
   KernelSourceResolver resolver;
-  FileRuleStore store(o.config_path);
-  HealthBridge health(clock);
-  lb::RuleManager rules(datapath, resolver, &store, &health);
-  health.connect(&rules);
-  health.start();
-  auto saved = store.load();
-  if (!saved) {
-    FLB_ERROR("main", "cannot read saved rules: {}", saved.error().message);
-    return 1;
-  }
-  if (auto s = rules.restore(*saved); !s.ok()) {
-    FLB_ERROR("main", "cannot restore saved rules: {}", s.error().message);
-    return 1;
-  }
-
-  ha::CiStateTable cistate(clock);
-  (void)cistate.set(lb::kDefaultHaInstance, ha::CiState::kNotDefined, Ip4());
-
-  // HA: VIP ownership follows the state table; heartbeats decide roles with --ka (else the
-  // operator/kube-floatlb does through the API); connections are synced with --cluster peers.
+  std::unique_ptr<FileRuleStore> store;
+  std::unique_ptr<HealthBridge> health;
+  std::unique_ptr<lb::RuleManager> rules;
+  std::unique_ptr<ha::CiStateTable> cistate;
   ha::NetlinkAddressOps addr_ops;
-  ha::VipManager vips(
-      addr_ops, cistate,
-      [&rules] {
-        std::vector<ha::VipBinding> out;
-        for (const auto& [ip, inst] : rules.vipBindings()) out.push_back({ip, inst});
-        return out;
-      },
-      clock);
+  std::unique_ptr<ha::VipManager> vips;
   std::unique_ptr<ha::SyncService> sync;
   std::unique_ptr<ha::HeartbeatService> heartbeat;
-  std::atomic<uint64_t> takeovers_out_of_sync{0};
-  cistate.addObserver([&](const ha::CiInstance& ci, ha::CiState previous) {
-    vips.reconcile();
-    if (ci.state == ha::CiState::kMaster && previous != ha::CiState::kMaster && sync && !sync->inSync() &&
-        previous != ha::CiState::kNotDefined) {
-      ++takeovers_out_of_sync;
-      FLB_WARN(
-          "ha",
-          "{} took over while NOT in sync with its peer: connections opened since the last sync are lost",
-          ci.name);
-    }
-    runHook(o.ha_hook, ci.name, ha::ciStateName(ci.state), ci.vip.str());
-  });
-  if (!peers.empty()) {
+  std::unique_ptr<HaServices> ha_view;
+  std::unique_ptr<CloudBridge> cloud;
+  std::unique_ptr<api::ApiServer> server;
+
+  Stopper stopper;
+  std::thread aging;
+  std::thread ifwatch;
+};
+
+Daemon::Daemon(Options options) : o_(std::move(options)), p_(std::make_unique<Parts>()) {}
+
+Daemon::~Daemon() = default;
+
+Status Daemon::build() {
+  log::Level level;
+  if (!log::parseLevel(o_.loglevel, &level))
+    return makeError(ErrorCode::kInvalidArgument, "--loglevel: unknown level '" + o_.loglevel + "'");
+  log::setLevel(level);
+  if (!o_.logfile.empty()) log::setFile(o_.logfile);
+  auto& p = *p_;
+  FLB_ASSIGN_OR_RETURN(p.peers, parsePeers(o_.cluster));
+  if (o_.ka != "none") {
+    FLB_ASSIGN_OR_RETURN(p.ka, ha::parseKa(o_.ka));
+  }
+  if (!o_.ha_key_file.empty()) {
+    FLB_ASSIGN_OR_RETURN(auto text, readFile(o_.ha_key_file, "--ha-key-file"));
+    p.ha_key = text.substr(0, text.find('\n'));
+    if (p.ha_key.empty())
+      return makeError(ErrorCode::kInvalidArgument,
+                       "--ha-key-file " + o_.ha_key_file + ": cannot read a non-empty first line");
+  }
+  if (!o_.api_token_file.empty()) {
+    FLB_ASSIGN_OR_RETURN(auto text, readFile(o_.api_token_file, "--api-token-file"));
+    auto tokens = parseTokenFile(text);
+    if (!tokens) return tokens.error().wrap("--api-token-file " + o_.api_token_file);
+    p.tokens = std::move(*tokens);
+  }
+  if (o_.interfaces.empty()) FLB_TRY(selectInterfaces({}, o_.blacklist));
+
+  // The stop signals are blocked in every thread from here on; waitForSignal() takes them.
+  sigset_t sigs = daemonSignals();
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  raiseFileLimit();
+
+  FLB_TRY(ensureBpffs(o_.bpf_pin_dir));
+  dataplane::LibbpfDatapath::Options dp_opts;
+  dp_opts.pin_dir = o_.bpf_pin_dir;
+  dp_opts.interfaces = wantedInterfaces(o_);
+  auto dp = dataplane::LibbpfDatapath::open(dp_opts);
+  if (!dp) return dp.error().wrap("cannot start the datapath");
+  p.datapath = std::move(*dp);
+
+  p.store = std::make_unique<FileRuleStore>(o_.config_path);
+  p.health = std::make_unique<HealthBridge>(p.clock);
+  p.rules = std::make_unique<lb::RuleManager>(*p.datapath, p.resolver, p.store.get(), p.health.get());
+  p.health->connect(p.rules.get());
+  p.health->start();  // before restore(): the restored rules hand it their probe targets
+  auto saved = p.store->load();
+  if (!saved) return saved.error().wrap("cannot read saved rules");
+  if (auto s = p.rules->restore(*saved); !s.ok()) return s.error().wrap("cannot restore saved rules");
+
+  p.cistate = std::make_unique<ha::CiStateTable>(p.clock);
+  (void)p.cistate->set(lb::kDefaultHaInstance, ha::CiState::kNotDefined, Ip4());
+  // VIP ownership follows the state table; heartbeats decide roles with --ka (else the operator
+  // or kube-floatlb does through the API); connections are synced with --cluster peers.
+  p.vips = std::make_unique<ha::VipManager>(
+      p.addr_ops, *p.cistate,
+      [rules = p.rules.get()] {
+        std::vector<ha::VipBinding> out;
+        for (const auto& [ip, inst] : rules->vipBindings()) out.push_back({ip, inst});
+        return out;
+      },
+      p.clock);
+  if (!p.peers.empty()) {
     ha::SyncConfig sc;
-    sc.peers = peers;
-    sc.node_id = static_cast<uint32_t>(o.self);
-    sc.key = ha_key;
-    sync = std::make_unique<ha::SyncService>(sc, datapath, cistate, lb::kDefaultHaInstance, clock);
-    if (auto s = sync->start(); !s.ok()) {
-      FLB_ERROR("main", "{}", s.error().message);
-      return 1;
-    }
+    sc.peers = p.peers;
+    sc.node_id = static_cast<uint32_t>(o_.self);
+    sc.key = p.ha_key;
+    p.sync = std::make_unique<ha::SyncService>(sc, *p.datapath, *p.cistate, lb::kDefaultHaInstance, p.clock);
   }
-  if (ka) {
-    ka->key = ha_key;
-    heartbeat = std::make_unique<ha::HeartbeatService>(*ka, static_cast<uint32_t>(o.self),
-                                                       lb::kDefaultHaInstance, cistate, clock);
-    if (auto s = heartbeat->start(); !s.ok()) {
-      FLB_ERROR("main", "{}", s.error().message);
-      return 1;
-    }
+  if (p.ka) {
+    p.ka->key = p.ha_key;
+    p.heartbeat = std::make_unique<ha::HeartbeatService>(*p.ka, static_cast<uint32_t>(o_.self),
+                                                         lb::kDefaultHaInstance, *p.cistate, p.clock);
   }
+  p.ha_view = std::make_unique<HaServices>(*p.cistate, p.heartbeat.get(), p.sync.get());
+  p.cistate->addObserver([this](const ha::CiInstance& ci, ha::CiState previous) {
+    p_->vips->reconcile();
+    p_->ha_view->noteTransition(ci, previous, !p_->sync || p_->sync->inSync());
+    runHook(o_.ha_hook, ci.name, ha::ciStateName(ci.state), ci.vip.str());
+  });
 
   // --cloud=aws: the MASTER moves the VIP subnet/ENI/VIP/EIP into its own AZ (docs/cloud-hook.md).
-  auto cloud = makeCloudBridge(o, cistate, rules, clock);
-  if (!cloud) {
-    FLB_ERROR("main", "cloud: {}", cloud.error().message);
-    return 1;
-  }
-  if (*cloud && heartbeat) {
-    (*cloud)->setStepDown([&heartbeat](const std::string& reason) {
+  auto cloud = makeCloudBridge(o_, *p.cistate, *p.rules, p.clock);
+  if (!cloud) return cloud.error().wrap("cloud");
+  p.cloud = std::move(*cloud);
+  if (p.cloud && p.heartbeat) {
+    p.cloud->setStepDown([hb = p.heartbeat.get()](const std::string& reason) {
       FLB_WARN("cloud", "stepping down: {}", reason);
-      heartbeat->adminSet(ha::CiState::kBackup);
+      hb->adminSet(ha::CiState::kBackup);
     });
   }
-  if (*cloud && o.interfaces.empty()) {
+  if (p.cloud && o_.interfaces.empty()) {
     // The ENI that arrives at takeover gets the datapath before it comes up (the interface scan
     // would find it within a second, by which time the EIP may already send traffic there).
-    (*cloud)->setLinkReady(
-        [&datapath](const std::string& ifname) { return datapath.attachInterface(ifname); });
-  }
-  if (*cloud) {
-    if (auto s = (*cloud)->start(); !s.ok()) {
-      FLB_ERROR("main", "cloud: {}", s.error().message);
-      return 1;
-    }
+    p.cloud->setLinkReady(
+        [dp = p.datapath.get()](const std::string& ifname) { return dp->attachInterface(ifname); });
   }
 
   api::ApiDeps deps;
-  deps.rules = &rules;
-  deps.datapath = &datapath;
-  deps.cistate = &cistate;
+  deps.rules = p.rules.get();
+  deps.datapath = p.datapath.get();
+  deps.cistate = p.cistate.get();
+  deps.health = p.health.get();
+  if (p.sync || p.heartbeat) deps.ha = p.ha_view.get();
+  deps.cloud = p.cloud.get();
+  deps.tokens = p.tokens;
   deps.version = "0.1.0";
   deps.build_info = "floatlb";
-  deps.health = &health;
-  if (heartbeat) {
-    deps.bfd_json = [&] {
-      return api::encodeBfd(lb::kDefaultHaInstance, heartbeat->config(), heartbeat->stats());
-    };
-    deps.set_cistate = [&](const api::CiStateRequest& req) -> Status {
-      if (req.instance != lb::kDefaultHaInstance) {
-        auto r = cistate.set(req.instance, req.state, req.vip);
-        return r.ok() ? okStatus() : Status(r.error());
-      }
-      if (req.state != ha::CiState::kMaster && req.state != ha::CiState::kBackup) {
-        return makeError(ErrorCode::kInvalidArgument, "with --ka only MASTER or BACKUP can be requested");
-      }
-      heartbeat->adminSet(req.state);
-      return okStatus();
-    };
-  }
-  if (sync || heartbeat) {
-    deps.ha_peers_json = [&] {
-      ha::CiInstance self;
-      for (const auto& ci : cistate.all()) {
-        if (ci.name == lb::kDefaultHaInstance) self = ci;
-      }
-      std::optional<ha::HeartbeatStats> hb;
-      if (heartbeat) hb = heartbeat->stats();
-      return api::encodeHaPeers(lb::kDefaultHaInstance, self, hb ? &*hb : nullptr,
-                                sync ? sync->stats() : std::vector<ha::SyncPeerStats>{},
-                                takeovers_out_of_sync.load());
-    };
-  }
-  if (*cloud) deps.cloud_timeline_json = [&] { return (*cloud)->timelineJson(); };
-  deps.metrics_text = [&] {
-    std::string out =
-        "# HELP floatlb_ha_takeovers_out_of_sync_total Takeovers while not in sync with the peer.\n"
-        "# TYPE floatlb_ha_takeovers_out_of_sync_total counter\n"
-        "floatlb_ha_takeovers_out_of_sync_total " +
-        std::to_string(takeovers_out_of_sync.load()) + "\n";
-    if (heartbeat) {
-      auto st = heartbeat->stats();
-      out += "floatlb_ha_heartbeats_sent_total " + std::to_string(st.sent) + "\n";
-      out += "floatlb_ha_heartbeats_received_total " + std::to_string(st.received) + "\n";
-      out += "floatlb_ha_heartbeats_rejected_total " + std::to_string(st.rejected) + "\n";
-      out += "floatlb_ha_peer_alive " + std::to_string(st.peer_alive ? 1 : 0) + "\n";
-      out += "floatlb_ha_epoch " + std::to_string(st.epoch) + "\n";
-    }
-    if (*cloud) out += (*cloud)->metricsText();
-    if (sync) {
-      for (const auto& p : sync->stats()) {
-        std::string l = "{peer=\"" + p.peer.str() + "\"}";
-        out += "floatlb_sync_entries_sent_total" + l + " " + std::to_string(p.entries_sent) + "\n";
-        out += "floatlb_sync_entries_received_total" + l + " " + std::to_string(p.entries_received) + "\n";
-        out += "floatlb_sync_in_sync" + l + " " + std::to_string(p.in_sync ? 1 : 0) + "\n";
-        out += "floatlb_sync_lag_ms" + l + " " + std::to_string(p.lag_ms) + "\n";
-      }
-    }
-    return out;
-  };
-  api::ApiServer server(deps);
-  if (auto s = server.start(o.host, o.port); !s.ok()) {
-    FLB_ERROR("main", "{}", s.error().message);
-    return 1;
-  }
+  p.server = std::make_unique<api::ApiServer>(std::move(deps));
+  return okStatus();
+}
 
-  Stopper stopper;
-  std::thread aging([&] {
-    while (stopper.waitFor(kAgingInterval)) {
-      vips.reconcile();  // new rules bring new VIPs; held VIPs are re-announced when due
-      auto r = datapath.ageConntrack(clock.now());
+Status Daemon::start() {
+  auto& p = *p_;
+  if (p.sync) FLB_TRY(p.sync->start());
+  if (p.heartbeat) FLB_TRY(p.heartbeat->start());
+  if (p.cloud) {
+    if (auto s = p.cloud->start(); !s.ok()) return s.error().wrap("cloud");
+  }
+  FLB_TRY(p.server->start(o_.host, o_.port));
+  if (p.tokens.empty() && !isLoopbackHost(o_.host)) {
+    FLB_WARN("api",
+             "the REST API listens on {} without authentication: anyone who reaches port {} can change the "
+             "rules; pass --api-token-file (docs/security.md)",
+             o_.host, p.server->port());
+  }
+  p.aging = std::thread([this] {
+    auto& q = *p_;
+    while (q.stopper.waitFor(kAgingInterval)) {
+      q.vips->reconcile();  // new rules bring new VIPs; held VIPs are re-announced when due
+      auto r = q.datapath->ageConntrack(q.clock.now());
       if (!r.ok())
         FLB_WARN("ct", "aging pass failed: {}", r.error().message);
       else if (r->removed)
         FLB_DEBUG("ct", "aged {} of {} entries", r->removed, r->examined);
     }
   });
-  std::thread ifwatch([&] {
-    if (!o.interfaces.empty()) return;
-    while (stopper.waitFor(kInterfaceScanInterval)) {
-      auto attached = datapath.attachedInterfaces();
-      if (!attached.ok()) continue;
-      std::set<std::string> have(attached->begin(), attached->end());
-      for (const auto& name : wantedInterfaces(o)) {
-        if (have.count(name)) continue;
-        if (auto s = datapath.attachInterface(name); s.ok())
-          FLB_INFO("dp", "attached to new interface {}", name);
-        else
-          FLB_DEBUG("dp", "attach {}: {}", name, s.error().message);
+  if (o_.interfaces.empty()) {
+    p.ifwatch = std::thread([this] {
+      auto& q = *p_;
+      while (q.stopper.waitFor(kInterfaceScanInterval)) {
+        auto attached = q.datapath->attachedInterfaces();
+        if (!attached.ok()) continue;
+        std::set<std::string> have(attached->begin(), attached->end());
+        for (const auto& name : wantedInterfaces(o_)) {
+          if (have.count(name)) continue;
+          if (auto s = q.datapath->attachInterface(name); s.ok())
+            FLB_INFO("dp", "attached to new interface {}", name);
+          else
+            FLB_DEBUG("dp", "attach {}: {}", name, s.error().message);
+        }
       }
-    }
-  });
-
-  FLB_INFO("main", "floatlb ready: {} rules, API on {}:{}", rules.size(), o.host, server.port());
-  int sig = 0;
-  sigwait(&sigs, &sig);
-  FLB_INFO("main", "signal {} received, stopping", sig);
-  stopper.stop();
-  aging.join();
-  ifwatch.join();
-  server.stop();
-  if (*cloud) {
-    const bool last_node = cistate.state(lb::kDefaultHaInstance) == ha::CiState::kMaster &&
-                           (!heartbeat || !heartbeat->stats().peer_alive);
-    (*cloud)->stop(last_node);
+    });
   }
-  if (heartbeat) heartbeat->stop();
-  if (sync) sync->stop();
-  health.stop();
-  if (o.detach_on_exit) {
-    if (auto s = datapath.detachAll(); !s.ok())
+  FLB_INFO("main", "floatlb ready: {} rules, API on {}:{}", p.rules->size(), o_.host, p.server->port());
+  return okStatus();
+}
+
+int Daemon::waitForSignal() {
+  sigset_t sigs = daemonSignals();
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&sigs, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      FLB_INFO("main", "SIGHUP received");
+      continue;
+    }
+    FLB_INFO("main", "signal {} received, stopping", sig);
+    return sig;
+  }
+}
+
+// Shutdown order (the reverse of start): background loops, then the REST API (no more
+// changes), the cloud hook (it may still need the HA state to decide whether this is the last
+// node), heartbeats, sync, probes; the datapath stays attached unless --detach-on-exit.
+void Daemon::stop() {
+  auto& p = *p_;
+  p.stopper.stop();
+  if (p.aging.joinable()) p.aging.join();
+  if (p.ifwatch.joinable()) p.ifwatch.join();
+  if (p.server) p.server->stop();
+  if (p.cloud) {
+    p.cloud->stop(isLastNode(p.cistate->state(lb::kDefaultHaInstance), p.heartbeat != nullptr,
+                             p.heartbeat && p.heartbeat->stats().peer_alive));
+  }
+  if (p.heartbeat) p.heartbeat->stop();
+  if (p.sync) p.sync->stop();
+  if (p.health) p.health->stop();
+  if (!p.datapath) return;
+  if (o_.detach_on_exit) {
+    if (auto s = p.datapath->detachAll(); !s.ok())
       FLB_WARN("main", "detach: {}", s.error().message);
     else
       FLB_INFO("main", "datapath detached");
   } else {
     FLB_INFO("main", "datapath left in place: forwarding continues until the next start re-adopts it");
   }
+}
+
+int run(const Options& options) {
+  Daemon d(options);
+  if (auto s = d.build(); !s.ok()) {
+    FLB_ERROR("main", "{}", s.error().message);
+    d.stop();
+    return s.error().code == ErrorCode::kInvalidArgument ? 2 : 1;
+  }
+  if (auto s = d.start(); !s.ok()) {
+    FLB_ERROR("main", "{}", s.error().message);
+    d.stop();
+    return 1;
+  }
+  d.waitForSignal();
+  d.stop();
   return 0;
 }
 

@@ -72,7 +72,8 @@ std::vector<api::EndpointRow> HealthBridge::rows() {
     r.probe_type = health::probeTypeName(s.key.type);
     r.probe_req = s.request;
     r.probe_port = s.key.port;
-    r.probe_duration = static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::seconds>(s.interval).count());
+    r.probe_duration =
+        static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::seconds>(s.interval).count());
     r.retries = s.retries;
     r.min_delay = s.min_rtt ? health::goDurationString(*s.min_rtt) : "";
     r.avg_delay = s.avg_rtt ? health::goDurationString(*s.avg_rtt) : "";

@@ -1,168 +1,76 @@
 #include "daemon/options.h"
 
-#include <charconv>
-#include <functional>
-#include <map>
-#include <sstream>
+#include <CLI/CLI.hpp>
+
+#include "common/strings.h"
 
 namespace floatlb::daemon {
 
 namespace {
 
-struct Flag {
-  const char* help;
-  bool takes_value;
-  std::function<Status(Options&, const std::string&)> set;
-};
-
-Status setInt(int& out, const std::string& flag, const std::string& v, int lo, int hi) {
-  int x = 0;
-  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
-  if (ec != std::errc() || p != v.data() + v.size() || x < lo || x > hi) {
-    return makeError(ErrorCode::kInvalidArgument, "--" + flag + ": expected a number " + std::to_string(lo) + ".." +
-                                                      std::to_string(hi) + ", got '" + v + "'");
-  }
-  out = x;
-  return okStatus();
-}
-
-std::vector<std::string> splitCsv(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
-
-const std::map<std::string, Flag>& flags() {
-  static const std::map<std::string, Flag> kFlags = {
-      {"host", {"REST API address (default 0.0.0.0)", true, [](Options& o, const std::string& v) -> Status {
-                  o.host = v;
-                  return okStatus();
-                }}},
-      {"port", {"REST API port (default 11111)", true, [](Options& o, const std::string& v) -> Status {
-                  int p = 0;
-                  FLB_TRY(setInt(p, "port", v, 1, 65535));
-                  o.port = static_cast<uint16_t>(p);
-                  return okStatus();
-                }}},
-      {"config-path", {"directory for persisted rules (default /etc/floatlb/)", true,
-                       [](Options& o, const std::string& v) -> Status {
-                         o.config_path = v;
-                         return okStatus();
-                       }}},
-      {"loglevel", {"debug|info|warning|error (default info)", true, [](Options& o, const std::string& v) -> Status {
-                      o.loglevel = v;
-                      return okStatus();
-                    }}},
-      {"logfile", {"also append logs to this file (floatlb)", true, [](Options& o, const std::string& v) -> Status {
-                     o.logfile = v;
-                     return okStatus();
-                   }}},
-      {"cluster", {"comma-separated HA peer addresses", true, [](Options& o, const std::string& v) -> Status {
-                     o.cluster = v;
-                     return okStatus();
-                   }}},
-      {"self", {"node id in the cluster (0 or 1)", true,
-                [](Options& o, const std::string& v) -> Status { return setInt(o.self, "self", v, 0, 1); }}},
-      {"ka", {"peer heartbeat: REMOTE[:SOURCE[:INTERVAL_US]]", true, [](Options& o, const std::string& v) -> Status {
-                o.ka = v;
-                return okStatus();
-              }}},
-      {"ha-key-file", {"file holding the shared secret that signs heartbeats and sync frames (floatlb)", true,
-                       [](Options& o, const std::string& v) -> Status {
-                         o.ha_key_file = v;
-                         return okStatus();
-                       }}},
-      {"ha-hook", {"script run as HOOK INSTANCE STATE VIP on every HA transition (default /opt/floatlb/ha_hook.sh)",
-                   true, [](Options& o, const std::string& v) -> Status {
-                     o.ha_hook = v;
-                     return okStatus();
-                   }}},
-      {"cloud", {"on-prem|aws", true, [](Options& o, const std::string& v) -> Status {
-                   o.cloud = v;
-                   return okStatus();
-                 }}},
-      {"cloudcidrblock", {"CIDR of the VIP subnet (AWS multi-AZ)", true, [](Options& o, const std::string& v) -> Status {
-                            o.cloud_cidr_block = v;
-                            return okStatus();
-                          }}},
-      {"cloudinstance", {"suffix for AWS tag values", true, [](Options& o, const std::string& v) -> Status {
-                           o.cloud_instance = v;
-                           return okStatus();
-                         }}},
-      {"interfaces", {"attach only to these interfaces, comma separated (floatlb; default: all, watched)", true,
-                      [](Options& o, const std::string& v) -> Status {
-                        o.interfaces = splitCsv(v);
-                        return okStatus();
-                      }}},
-      {"blacklist", {"regex of interfaces not to attach to", true, [](Options& o, const std::string& v) -> Status {
-                       o.blacklist = v;
-                       return okStatus();
-                     }}},
-      {"bpf-pin-dir", {"bpffs directory for pinned maps (floatlb; default /sys/fs/bpf/floatlb)", true,
-                       [](Options& o, const std::string& v) -> Status {
-                         o.bpf_pin_dir = v;
-                         return okStatus();
-                       }}},
-      {"detach-on-exit", {"remove the datapath on exit (default: keep forwarding across restarts)", false,
-                          [](Options& o, const std::string&) -> Status {
-                            o.detach_on_exit = true;
-                            return okStatus();
-                          }}},
-      {"help", {"show this help", false, [](Options& o, const std::string&) -> Status {
-                  o.help = true;
-                  return okStatus();
-                }}},
-      {"version", {"print the version", false, [](Options& o, const std::string&) -> Status {
-                     o.version = true;
-                     return okStatus();
-                   }}},
-  };
-  return kFlags;
+// The flag table, bound to `o`. Names follow the loxilb daemon; "(floatlb)" marks our own.
+void describe(CLI::App& app, Options& o) {
+  app.set_help_flag();
+  app.add_flag("-h,--help", o.help, "show this help");
+  app.add_flag("--version", o.version, "print the version");
+  app.add_option("--host", o.host, "REST API address (default 0.0.0.0)");
+  app.add_option("--port", o.port, "REST API port (default 11111)")->check(CLI::Range(1, 65535));
+  app.add_option("--config-path", o.config_path, "directory for persisted rules (default /etc/floatlb/)");
+  app.add_option("--loglevel", o.loglevel, "debug|info|warning|error (default info)");
+  app.add_option("--logfile", o.logfile, "also append logs to this file (floatlb)");
+  app.add_option("--cluster", o.cluster, "comma-separated HA peer addresses");
+  app.add_option("--self", o.self, "node id in the cluster (0 or 1)")->check(CLI::Range(0, 1));
+  app.add_option("--ka", o.ka, "peer heartbeat: REMOTE[:SOURCE[:INTERVAL_US]]");
+  app.add_option("--ha-key-file", o.ha_key_file,
+                 "file holding the shared secret that signs heartbeats and sync frames (floatlb)");
+  app.add_option(
+      "--ha-hook", o.ha_hook,
+      "script run as HOOK INSTANCE STATE VIP on every HA transition (default /opt/floatlb/ha_hook.sh)");
+  app.add_option("--cloud", o.cloud, "on-prem|aws")->check(CLI::IsMember({"on-prem", "aws"}));
+  app.add_option("--cloudcidrblock", o.cloud_cidr_block, "CIDR of the VIP subnet (AWS multi-AZ)");
+  app.add_option("--cloudinstance", o.cloud_instance, "suffix for AWS tag values");
+  app.add_option_function<std::string>(
+      "--interfaces", [&o](const std::string& v) { o.interfaces = splitList(v); },
+      "attach only to these interfaces, comma separated (floatlb; default: all, watched)");
+  app.add_option("--blacklist", o.blacklist, "regex of interfaces not to attach to");
+  app.add_option("--bpf-pin-dir", o.bpf_pin_dir,
+                 "bpffs directory for pinned maps (floatlb; default /sys/fs/bpf/floatlb)");
+  app.add_flag("--detach-on-exit", o.detach_on_exit,
+               "remove the datapath on exit (default: keep forwarding across restarts)");
+  app.add_option("--api-token-file", o.api_token_file,
+                 "bearer tokens for the REST API, one per line (floatlb; default: no authentication)");
+  app.add_option("--tls-cert", o.tls_cert,
+                 "PEM certificate for HTTPS on the REST API (floatlb; re-read on SIGHUP)");
+  app.add_option("--tls-key", o.tls_key, "PEM private key for --tls-cert (floatlb)");
+  app.add_option("--tls-port", o.tls_port,
+                 "serve HTTPS on this port and HTTP on --port (floatlb; default: HTTPS on --port)")
+      ->check(CLI::Range(1, 65535));
 }
 
 }  // namespace
 
 Result<Options> parseOptions(const std::vector<std::string>& args) {
   Options o;
-  for (size_t i = 0; i < args.size(); ++i) {
-    std::string a = args[i];
-    if (a == "-h") a = "--help";
-    if (a.rfind("--", 0) != 0) {
-      return makeError(ErrorCode::kInvalidArgument, "unexpected argument '" + a + "' (flags look like --name=value)");
-    }
-    std::string name = a.substr(2), value;
-    bool has_value = false;
-    if (auto eq = name.find('='); eq != std::string::npos) {
-      value = name.substr(eq + 1);
-      name = name.substr(0, eq);
-      has_value = true;
-    }
-    auto it = flags().find(name);
-    if (it == flags().end()) return makeError(ErrorCode::kInvalidArgument, "unknown flag --" + name + " (see --help)");
-    if (it->second.takes_value && !has_value) {
-      if (i + 1 >= args.size()) return makeError(ErrorCode::kInvalidArgument, "--" + name + " needs a value");
-      value = args[++i];
-    } else if (!it->second.takes_value && has_value) {
-      return makeError(ErrorCode::kInvalidArgument, "--" + name + " takes no value");
-    }
-    FLB_TRY(it->second.set(o, value));
+  CLI::App app{"floatlb: eBPF L4 load balancer", "floatlb"};
+  describe(app, o);
+  std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 consumes from the back
+  try {
+    app.parse(reversed);
+  } catch (const CLI::ParseError& e) {
+    return makeError(ErrorCode::kInvalidArgument, std::string(e.what()) + " (see --help)");
   }
-  if (o.cloud != "on-prem" && o.cloud != "aws") {
-    return makeError(ErrorCode::kInvalidArgument, "--cloud: expected on-prem or aws, got '" + o.cloud + "'");
-  }
+  if (o.tls_cert.empty() != o.tls_key.empty())
+    return makeError(ErrorCode::kInvalidArgument, "--tls-cert and --tls-key go together");
+  if (o.tls_port != 0 && o.tls_cert.empty())
+    return makeError(ErrorCode::kInvalidArgument, "--tls-port needs --tls-cert and --tls-key");
   return o;
 }
 
 std::string usage() {
-  std::string s = "usage: floatlb [flags]\n";
-  for (const auto& [name, f] : flags()) {
-    s += "  --" + name + (f.takes_value ? "=VALUE" : "") + "\n      " + f.help + "\n";
-  }
-  return s;
+  Options o;
+  CLI::App app{"floatlb: eBPF L4 load balancer", "floatlb"};
+  describe(app, o);
+  return app.help();
 }
 
 }  // namespace floatlb::daemon

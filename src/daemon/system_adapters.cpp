@@ -60,7 +60,8 @@ Status FileRuleStore::save(const std::vector<lb::StoredRule>& rules) {
     }
     off += static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) return makeError(ErrorCode::kIo, "flushing " + tmp + ": " + std::strerror(errno));
+  if (::fsync(fd) != 0 || ::close(fd) != 0)
+    return makeError(ErrorCode::kIo, "flushing " + tmp + ": " + std::strerror(errno));
   if (::rename(tmp.c_str(), path().c_str()) != 0) {
     return makeError(ErrorCode::kIo, "renaming " + tmp + ": " + std::strerror(errno));
   }

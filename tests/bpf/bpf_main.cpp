@@ -1,4 +1,4 @@
-// main() of the bpf tier: needs root (exit 77 = ctest SKIP otherwise) and runs every test inside
+// main() of the bpf tier: needs root (exit 77 = ctest SKIP only when not root) and runs every test inside
 // a private network + mount namespace, so tc attachments, veths and bpffs mounts made by the
 // tests vanish with the process even if it crashes.
 #include <gtest/gtest.h>
@@ -14,9 +14,9 @@ int main(int argc, char** argv) {
     std::printf("SKIP: the bpf tier loads eBPF programs and needs root\n");
     return 77;
   }
-  if (unshare(CLONE_NEWNET | CLONE_NEWNS) != 0) {
-    std::printf("SKIP: cannot create private namespaces: %s\n", std::strerror(errno));
-    return 77;
+  if (unshare(CLONE_NEWNET | CLONE_NEWNS) != 0) {  // as root this is a broken machine, not a skip
+    std::printf("FAIL: cannot create private namespaces as root: %s\n", std::strerror(errno));
+    return 1;
   }
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
     std::printf("cannot make / private: %s\n", std::strerror(errno));

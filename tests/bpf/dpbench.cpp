@@ -10,7 +10,12 @@
 //                packet with a fresh source port, kernel-measured duration averaged; conntrack is
 //                flushed between batches. Includes fib_lookup + redirect through a veth.
 //   The same single-run method is applied to a CT hit and to a non-service packet for comparison.
+// Every measurement is checked, so a broken datapath cannot produce a fast number: each run's tc
+// verdict (every single run, and the repeat runs) and the datapath's global counters over it
+// (every repetition a CT hit / pass / new flow as intended, the forwarded ones by fib redirect,
+// no drops). Any mismatch exits 1 with what was expected and what happened.
 // Runs in a private network namespace (created here), so no real interface is touched.
+#include <linux/pkt_cls.h>
 #include <net/if.h>
 #include <sched.h>
 #include <sys/mount.h>
@@ -54,8 +59,10 @@ flb_ct_key tupleKey(uint32_t sa, uint32_t da, uint16_t sp, uint16_t dp) {
   return k;
 }
 
-// Average kernel-measured ns of single runs.
-double singleRuns(LibbpfDatapath& dp, const std::vector<std::string>& pkts, uint32_t ifindex) {
+// Average kernel-measured ns of single runs; -1 if a run fails or returns another verdict than
+// `verdict` (the first mismatch is reported).
+double singleRuns(LibbpfDatapath& dp, const std::vector<std::string>& pkts, uint32_t ifindex,
+                  uint32_t verdict, const char* what) {
   uint64_t total = 0;
   for (const auto& p : pkts) {
     ProgRunInput in;
@@ -63,10 +70,51 @@ double singleRuns(LibbpfDatapath& dp, const std::vector<std::string>& pkts, uint
     in.ingress_ifindex = ifindex;
     auto r = dp.testRun(in);
     if (!r.ok()) return -1;
+    if (r->verdict != verdict) {
+      std::fprintf(stderr, "flb-dpbench: %s: verdict %u, expected %u\n", what, r->verdict, verdict);
+      return -1;
+    }
     total += r->duration_ns;
   }
   return static_cast<double>(total) / static_cast<double>(pkts.size());
 }
+
+// The global counters moved by exactly `want` over a measurement (the rest of the table: zero drops).
+struct StatDelta {
+  int stat;
+  uint64_t want;
+};
+constexpr int kDropStats[] = {FLB_STAT_NO_ENDPOINT, FLB_STAT_CT_FULL, FLB_STAT_SNAT_PORT_BUSY};
+
+class StatCheck {
+ public:
+  explicit StatCheck(LibbpfDatapath& dp) : dp_(dp), before_(dp.globalStats()) {}
+  // true when every listed counter moved by exactly its amount and no drop counter moved
+  bool expect(const char* what, std::initializer_list<StatDelta> deltas) {
+    auto after = dp_.globalStats();
+    if (!before_.ok() || !after.ok()) return fail(what, "cannot read the global stats");
+    for (const auto& d : deltas) {
+      const uint64_t got = (*after)[d.stat] - (*before_)[d.stat];
+      if (got != d.want) {
+        std::fprintf(stderr, "flb-dpbench: %s: stat %d moved by %llu, expected %llu\n", what, d.stat,
+                     static_cast<unsigned long long>(got), static_cast<unsigned long long>(d.want));
+        return false;
+      }
+    }
+    for (int st : kDropStats) {
+      if ((*after)[st] != (*before_)[st]) return fail(what, "packets were dropped");
+    }
+    return true;
+  }
+
+ private:
+  static bool fail(const char* what, const char* why) {
+    std::fprintf(stderr, "flb-dpbench: %s: %s\n", what, why);
+    return false;
+  }
+  LibbpfDatapath& dp_;
+  floatlb::Result<floatlb::dataplane::GlobalStats> before_;
+};
 
 }  // namespace
 
@@ -118,12 +166,14 @@ int main(int argc, char** argv) {
   ProgRunInput hit;
   hit.packet = buildPacket(clientPacket(40000, 0x10));
   hit.repeat = repeat;
-  auto before = dp.globalStats();
+  StatCheck hit_stats(dp);
   auto r = dp.testRun(hit);
-  auto after = dp.globalStats();
-  if (!r.ok() || !before.ok() || !after.ok()) return die("test run failed");
-  const uint64_t hits = (*after)[FLB_STAT_CT_HIT] - (*before)[FLB_STAT_CT_HIT];
-  if (hits != repeat) return die("not every repetition was a CT hit");
+  if (!r.ok()) return die("test run failed");
+  // No ingress ifindex: the fib step hands the packet to the kernel (TC_ACT_OK) every time.
+  if (r->verdict != TC_ACT_OK) return die("repeat CT hit: verdict is not TC_ACT_OK");
+  if (!hit_stats.expect("repeat CT hit",
+                        {{FLB_STAT_RX, repeat}, {FLB_STAT_CT_HIT, repeat}, {FLB_STAT_NEW_FLOW, 0}}))
+    return 1;
   const uint32_t ct_hit_ns = r->duration_ns;
 
   ProgRunInput pass;
@@ -133,8 +183,11 @@ int main(int argc, char** argv) {
     return s;
   }());
   pass.repeat = repeat;
+  StatCheck pass_stats(dp);
   auto rp = dp.testRun(pass);
   if (!rp.ok()) return die("pass run failed");
+  if (rp->verdict != TC_ACT_OK) return die("repeat pass: verdict is not TC_ACT_OK");
+  if (!pass_stats.expect("repeat pass", {{FLB_STAT_PASS, repeat}, {FLB_STAT_CT_HIT, 0}})) return 1;
 
   // --- New flows, single runs (fresh source ports; flushed between batches of 20k).
   std::vector<std::string> new_pkts;
@@ -148,8 +201,13 @@ int main(int argc, char** argv) {
       s.saddr = kClient + 1 + static_cast<uint32_t>(i / 60000) + static_cast<uint32_t>(done);
       new_pkts.push_back(buildPacket(s));
     }
-    const double avg = singleRuns(dp, new_pkts, ifindex);
+    StatCheck new_stats(dp);
+    const double avg = singleRuns(dp, new_pkts, ifindex, TC_ACT_REDIRECT, "new flow");
     if (avg < 0) return die("new-flow run failed");
+    const auto un = static_cast<uint64_t>(n);
+    if (!new_stats.expect("new flows",
+                          {{FLB_STAT_NEW_FLOW, un}, {FLB_STAT_FIB_REDIRECT, un}, {FLB_STAT_CT_HIT, 0}}))
+      return 1;
     new_total += avg * n;
     done += n;
     if (!dp.flushRule(1).ok()) return die("flush failed");
@@ -162,12 +220,24 @@ int main(int argc, char** argv) {
     auto s = clientPacket(50000, 0x02);
     ProgRunInput syn;
     syn.packet = buildPacket(s);
-    if (!dp.testRun(syn).ok()) return die("syn failed");
+    syn.ingress_ifindex = ifindex;
+    StatCheck syn_stats(dp);
+    auto rs = dp.testRun(syn);
+    if (!rs.ok() || rs->verdict != TC_ACT_REDIRECT) return die("syn of the single-run flow failed");
+    if (!syn_stats.expect("syn", {{FLB_STAT_NEW_FLOW, 1}})) return 1;
     for (int i = 0; i < flows; ++i) one_flow.push_back(buildPacket(clientPacket(50000, 0x10)));
   }
-  const double hit_single = singleRuns(dp, one_flow, ifindex);
+  const auto uflows = static_cast<uint64_t>(flows);
+  StatCheck hit1_stats(dp);
+  const double hit_single = singleRuns(dp, one_flow, ifindex, TC_ACT_REDIRECT, "single CT hit");
+  if (hit_single < 0) return die("single CT-hit run failed");
+  if (!hit1_stats.expect("single CT hits", {{FLB_STAT_CT_HIT, uflows}, {FLB_STAT_FIB_REDIRECT, uflows}}))
+    return 1;
   std::vector<std::string> passes(static_cast<size_t>(flows), pass.packet);
-  const double pass_single = singleRuns(dp, passes, ifindex);
+  StatCheck pass1_stats(dp);
+  const double pass_single = singleRuns(dp, passes, ifindex, TC_ACT_OK, "single pass");
+  if (pass_single < 0) return die("single pass run failed");
+  if (!pass1_stats.expect("single passes", {{FLB_STAT_PASS, uflows}, {FLB_STAT_CT_HIT, 0}})) return 1;
 
   std::printf("ct_hit_ns=%u new_flow_ns=%.0f\n", ct_hit_ns, new_flow_ns);
   std::printf(

@@ -6,7 +6,8 @@
 set -u
 LOADER=${1:?usage: traffic_test.sh <flb-dp-loader>}
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (network namespaces, eBPF)"; exit 77; }
-for t in ip python3 curl sha256sum; do command -v $t >/dev/null || { echo "SKIP: $t missing"; exit 77; }; done
+# as root a missing tool is a failure (scripts/setup.sh installs them), never a silent skip
+for t in ip python3 curl sha256sum; do command -v $t >/dev/null || { echo "FAIL: $t missing (run scripts/setup.sh)"; exit 1; }; done
 
 P=flbdp$$-
 NS="c lb net b1 b2"

@@ -24,12 +24,13 @@ seed_up() {
   on_exit "\"$BIN/vpcsim\" down --prefix \"$SEED_PFX\" --state-dir \"$WORK/vpcsim-$SEED_PFX\" >/dev/null 2>&1"
   # shellcheck disable=SC1091
   source "$WORK/vpcsim-$SEED_PFX/vpcsim.env"
+  VPCSIM_LOG="$WORK/vpcsim-$SEED_PFX.log"  # vpcsim's log: one line per EC2 request (tests/e2e/ec2_log.py)
   EIP=$VPCSIM_EIP_LB_EIP
   local n node
   for n in 1 2; do
     node="VPCSIM_NS_NODE$n"
     bg "echo_node$n" "$WORK/echo-$SEED_PFX-node$n.log" ip netns exec "${!node}" \
-      python3 "$FLOATLB_SRC/tests/netns/sessions.py" serve --port $SEED_NODEPORT
+      $PY "$SESSIONS_PY" serve --port $SEED_NODEPORT
   done
 }
 
@@ -58,11 +59,6 @@ start_pair() {
 }
 stop_lb() { local v="PID_floatlb_$1"; kill "${!v}" 2>/dev/null; }
 
-state_of() {
-  nsx "$1" curl -s -m 1 http://127.0.0.1:11111/netlox/v1/config/cistate/all |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["Attr"][0]["state"])' 2>/dev/null || echo DOWN
-}
-is_state() { [ "$(state_of "$1")" = "$2" ]; }
 
 # What kube-floatlb programs on both instances (reference kube-loxilb.md §7.2 shape).
 seed_rule_json() {
@@ -85,25 +81,25 @@ program_rule() {
 
 reach() { nsx "$VPCSIM_NS_INET" timeout 2 bash -c "exec 3<>/dev/tcp/$EIP/$SEED_PORT"; }
 eip_owner() { # prints: instance-id private-ip eni-id of the EIP's association
-  aws_ describe-addresses --public-ips "$EIP" | python3 -c '
-import json,sys
-a=json.load(sys.stdin)["Addresses"][0]
-print(a.get("InstanceId","-"), a.get("PrivateIpAddress","-"), a.get("NetworkInterfaceId","-"))'
+  aws_ describe-addresses --public-ips "$EIP" |
+    json '" ".join(d["Addresses"][0].get(k, "-") for k in ("InstanceId", "PrivateIpAddress", "NetworkInterfaceId"))'
 }
 eip_on() { eip_owner | grep -q "^$1 $SEED_PVIP "; }
 tagged() { # tagged network-interfaces|subnets TAGVALUE JSONKEY -> count
-  aws_ describe-"$1" --filters "Name=tag:loxiType,Values=$2" |
-    python3 -c "import json,sys; print(len(json.load(sys.stdin)['$3']))"
+  aws_ describe-"$1" --filters "Name=tag:loxiType,Values=$2" | json 'str(len(d[a[0]]))' - "$3"
 }
 tagged_enis() { tagged network-interfaces loxilb-eni NetworkInterfaces; }
 tagged_eni_on() { # tagged_eni_on INSTANCE: the (only) tagged ENI is attached to INSTANCE
-  aws_ describe-network-interfaces --filters Name=tag:loxiType,Values=loxilb-eni | python3 -c '
-import json,sys
-e=json.load(sys.stdin)["NetworkInterfaces"]
-sys.exit(0 if len(e)==1 and e[0].get("Attachment",{}).get("InstanceId")==sys.argv[1] else 1)' "$1"
+  aws_ describe-network-interfaces --filters Name=tag:loxiType,Values=loxilb-eni |
+    json_ok 'len(d["NetworkInterfaces"])==1 and d["NetworkInterfaces"][0].get("Attachment",{}).get("InstanceId")==a[0]' - "$1"
 }
 tagged_subnets() { tagged subnets loxilb-subnet Subnets; }
-masters() { local n c=0; for n in "$VPCSIM_NS_LB1" "$VPCSIM_NS_LB2"; do is_state "$n" MASTER && c=$((c + 1)); done; echo $c; }
+pair_masters() { masters "$VPCSIM_NS_LB1" "$VPCSIM_NS_LB2"; }  # how many of the pair are MASTER
+# ec2_serial CLIENT_IP SINCE_WALL_MS [UNTIL_ACTION]: the serial EC2 calls vpcsim itself logged from
+# CLIENT_IP since then, up to the first successful UNTIL_ACTION (tests/e2e/ec2_log.py); "none" if
+# that call never succeeded. ec2_calls CLIENT_IP SINCE_WALL_MS: those requests, one per line.
+ec2_serial() { local n; if n=$(/usr/bin/python3 "$FLOATLB_SRC/tests/e2e/ec2_log.py" serial "$VPCSIM_LOG" "$@"); then echo "$n"; else echo none; fi; }
+ec2_calls() { /usr/bin/python3 "$FLOATLB_SRC/tests/e2e/ec2_log.py" list "$VPCSIM_LOG" "$@"; }
 timeline_of() { nsx "$1" curl -s -m 2 http://127.0.0.1:11111/netlox/v1/config/cloud/timeline; }
 
 # instance_links NS down|up: the instance loses / regains every link. The kernel drops the routes
@@ -121,21 +117,26 @@ instance_links() {
   return 0
 }
 
-# hold_sessions N OUT: N long-lived echo sessions from the internet client to EIP:55002.
+# hold_sessions N OUT: N long-lived echo sessions from the internet client to EIP:55002. Only the
+# stop file (sessions_result) ends them: --duration is far beyond any test's ctest timeout, so a
+# session that ends by it ended early and fails the check.
 hold_sessions() {
   local count=$1 out=$2
-  bg "sessions_$RANDOM" "$out.log" ip netns exec "$VPCSIM_NS_INET" python3 "$FLOATLB_SRC/tests/netns/sessions.py" hold \
+  SEED_SESSIONS=$count
+  bg "sessions_$RANDOM" "$out.log" ip netns exec "$VPCSIM_NS_INET" $PY "$SESSIONS_PY" hold \
     --target "$EIP:$SEED_PORT" --count "$count" --interval 0.1 --duration 900 --timeout 150 --out "$out" \
     --stop-file "$out.stop"
   await 15 test -f "$out.ready"
 }
-# sessions_result OUT: stops the sessions and waits for their report; 0 when every one survived.
+# sessions_result OUT MAX_GAP_S: stops the sessions and waits for their report; 0 when every one of
+# the sessions hold_sessions asked for was opened, survived, was ended by the stop file and never
+# paused longer than MAX_GAP_S (a cloud takeover plus TCP's retransmission back-off).
 sessions_result() {
-  local out=$1
+  local out=$1 max_gap_s=$2
   touch "$out.stop"
   await 90 test -f "$out"
   log "sessions: $(cat "$out" 2>/dev/null)"
-  python3 -c "import json,sys; d=json.load(open('$out')); sys.exit(0 if d['failed']==0 and d['sessions']>0 else 1)"
+  $PY "$SESSIONS_PY" verify --out "$out" --count "$SEED_SESSIONS" --max-gap-ms $((max_gap_s * 1000))
 }
 
 # seed_down: stops the floatlb instances and tears the seed world down (the next seed_up with
@@ -167,8 +168,7 @@ seed_world_down() {
 seed_start() {
   netns_init "$1"
   shift
-  command -v python3 >/dev/null || skip "python3 missing"
-  command -v aws >/dev/null || skip "awscli missing"
+  need python3 aws
   seed_up "$@"
   start_pair
   program_rule

@@ -17,16 +17,13 @@ await 30 eip_on "$VPCSIM_INSTANCE_LB1"
 check "EIP is associated with lb1's ENI and the private VIP ($(eip_owner))" eip_on "$VPCSIM_INSTANCE_LB1"
 show_aws() { # the EIP's association and the tagged ENI/subnet, as awscli reports them
   echo "  aws ec2 describe-addresses: $EIP -> instance/private IP/ENI: $(eip_owner)"
-  aws_ describe-network-interfaces --filters Name=tag:loxiType,Values=loxilb-eni | python3 -c '
-import json,sys
-for e in json.load(sys.stdin)["NetworkInterfaces"]:
-    ips=",".join(p["PrivateIpAddress"] for p in e["PrivateIpAddresses"])
-    print("  aws ec2 describe-network-interfaces (tag loxilb-eni):", e["NetworkInterfaceId"], e["AvailabilityZone"],
-          e["SubnetId"], ips, "attached to", e.get("Attachment",{}).get("InstanceId","-"))'
-  aws_ describe-subnets --filters Name=tag:loxiType,Values=loxilb-subnet | python3 -c '
-import json,sys
-for s in json.load(sys.stdin)["Subnets"]:
-    print("  aws ec2 describe-subnets (tag loxilb-subnet):", s["SubnetId"], s["CidrBlock"], s["AvailabilityZone"])'
+  aws_ describe-network-interfaces --filters Name=tag:loxiType,Values=loxilb-eni |
+    json '["  aws ec2 describe-network-interfaces (tag loxilb-eni): %s %s %s %s attached to %s" % (e["NetworkInterfaceId"],
+      e["AvailabilityZone"], e["SubnetId"], ",".join(p["PrivateIpAddress"] for p in e["PrivateIpAddresses"]),
+      e.get("Attachment", {}).get("InstanceId", "-")) for e in d["NetworkInterfaces"]]'
+  aws_ describe-subnets --filters Name=tag:loxiType,Values=loxilb-subnet |
+    json '["  aws ec2 describe-subnets (tag loxilb-subnet): %s %s %s" % (s["SubnetId"], s["CidrBlock"], s["AvailabilityZone"])
+      for s in d["Subnets"]]'
 }
 if [ -n "${FLB_DEMO:-}" ]; then
   log "lb1 (AZ-a) after start: rules, HA state, awscli's view, its first takeover"
@@ -42,8 +39,8 @@ check "20 long-lived sessions open through the EIP" test -f "$SESS.ready"
 await 5 replicas_on "$VPCSIM_NS_LB2"
 check "the backup in AZ-b holds the 40 conntrack replicas" replicas_on "$VPCSIM_NS_LB2"
 
-failover() { # failover FROM_NS TO_NS TO_INSTANCE LABEL
-  local from=$1 to=$2 inst=$3 label=$4
+failover() { # failover FROM_NS TO_NS TO_INSTANCE LABEL TO_IP
+  local from=$1 to=$2 inst=$3 label=$4 to_ip=$5
   log "$label: taking $from's links down"
   local t0 t1
   t0=$(date +%s%3N)
@@ -61,25 +58,42 @@ failover() { # failover FROM_NS TO_NS TO_INSTANCE LABEL
   check "$label: floatctl get ha on the survivor reports MASTER" floatctl_says_master
   check "$label: awscli shows the tagged ENI attached to the survivor ($inst)" tagged_eni_on "$inst"
   nsx "$to" "$BIN/floatctl" get ha
+  # "11 serial EC2 calls before traffic is back", counted by vpcsim (its request log), not by floatlb.
+  local tl="$WORK/timeline-$label.json" detected serial
+  timeline_of "$to" >"$tl"
+  detected=$(json 'd["detectedWallMs"]' "$tl" 2>/dev/null || echo 0)
+  serial=$(ec2_serial "$to_ip" "$detected")
+  ec2_calls "$to_ip" "$detected" | head -n 40
+  check "$label: vpcsim received exactly 11 serial EC2 calls up to the EIP's AssociateAddress ($serial)" test "$serial" = 11
+  check "$label: the timeline agrees with vpcsim ($(json 'd["criticalSerialCalls"]' "$tl") serial critical calls)" \
+    json_ok 'd["criticalSerialCalls"] == int(a[0])' "$tl" "$serial"
+  # scripts/timeline.py renders this timeline: one row per call and the summary line.
+  local shown="$WORK/timeline-$label.txt"
+  python3 "$FLOATLB_SRC/scripts/timeline.py" <"$tl" >"$shown"
+  timeline_rendered() {
+    [ "$(grep -cE '^ *[0-9]+ +[0-9]+ +[0-9]+  (critical|deferred|parallel) ' "$shown")" = "$(json 'len(d["calls"])' "$tl")" ] &&
+      grep -q "traffic restored after $(json 'd["restoredMs"]' "$tl") ms ($(json 'd["criticalSerialCalls"]' "$tl") serial EC2 calls" "$shown"
+  }
+  check "$label: scripts/timeline.py prints every call of the timeline and its summary" timeline_rendered
   if [ -n "${FLB_DEMO:-}" ]; then
     log "$label: what awscli sees"
     show_aws
     log "$label: takeover timeline of the survivor (GET /netlox/v1/config/cloud/timeline)"
-    timeline_of "$to" | python3 "$FLOATLB_SRC/scripts/timeline.py"
+    cat "$shown"
   fi
 }
-failover "$VPCSIM_NS_LB1" "$VPCSIM_NS_LB2" "$VPCSIM_INSTANCE_LB2" "failover to AZ-b"
+failover "$VPCSIM_NS_LB1" "$VPCSIM_NS_LB2" "$VPCSIM_INSTANCE_LB2" "failover to AZ-b" "$VPCSIM_IP_LB2"
 
 log "lb1 comes back: BACKUP, then fail over back to AZ-a"
 instance_links "$VPCSIM_NS_LB1" up
 await 10 is_state "$VPCSIM_NS_LB1" BACKUP
 check "returning lb1 is BACKUP" is_state "$VPCSIM_NS_LB1" BACKUP
-in_sync_ns() { nsx "$1" curl -s -m 1 http://127.0.0.1:11111/netlox/v1/config/ha/peers | grep -q '"inSync":true'; }
 await 20 in_sync_ns "$VPCSIM_NS_LB1"
 check "lb1 received the connection state from lb2" in_sync_ns "$VPCSIM_NS_LB1"
-failover "$VPCSIM_NS_LB2" "$VPCSIM_NS_LB1" "$VPCSIM_INSTANCE_LB1" "failover back to AZ-a"
+failover "$VPCSIM_NS_LB2" "$VPCSIM_NS_LB1" "$VPCSIM_INSTANCE_LB1" "failover back to AZ-a" "$VPCSIM_IP_LB1"
 
-check "all 20 sessions survived both failovers" sessions_result "$SESS"
+check "all 20 sessions survived both failovers (opened, none reset, ended by the stop file, no pause > 30 s)" \
+  sessions_result "$SESS" 30
 
 log "shutdown: the BACKUP leaves the cloud resources alone, the last node cleans up"
 stop_lb lb2

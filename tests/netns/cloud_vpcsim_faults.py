@@ -63,7 +63,9 @@ def run(sim):
     check(rc != 0 and "InvalidParameterValue: injected bad value (HTTP 400" in err,
           f"injected 400 surfaced with its code: {err.splitlines()[0]}")
     check(st["attempts"] == 1 and st["retries"] == 0, f"client: no retry on 400: {st}")
-    check(log_results(sim, "DescribeAddresses") == ["400 InvalidParameterValue"], "server saw exactly one attempt")
+    # the client is done; wait (bounded) for vpcsim's log line, then it must be the only attempt
+    seen = wait_for("vpcsim logged DescribeAddresses", lambda: log_results(sim, "DescribeAddresses"), timeout=5)
+    check(seen == ["400 InvalidParameterValue"], f"server saw exactly one attempt: {seen}")
 
     # 4. A real 400 from the model (unknown filter name): same treatment.
     rc, out, err = flb_host(sim, "--stats", "describe-network-interfaces", "--filter", "no-such-filter=x")

@@ -9,6 +9,7 @@ EIP reaches instance 2. Asserts the end state with the client library and nothin
 exits 77 otherwise."""
 import os
 import shutil
+import subprocess
 import sys
 import time
 
@@ -158,7 +159,12 @@ def run(sim, tmp, procs):
 def main():
     require_root()
     require_flb_ec2()
-    return run_with_servers(Sim(), run)
+    try:
+        sim = Sim()
+    except (RuntimeError, subprocess.TimeoutExpired) as e:
+        print(f"FAIL: {e}")
+        return 1
+    return run_with_servers(sim, run)
 
 
 if __name__ == "__main__":

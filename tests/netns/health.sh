@@ -15,14 +15,12 @@ body=$(cat <<JSON
 JSON
 )
 check "rule with a 1 s tcp probe created" sh -c "ip netns exec $(ns lb) curl -sf -X POST -d '$body' $API/config/loadbalancer >/dev/null"
-ep_state() { in_ns lb curl -s $API/config/loadbalancer/all | python3 -c "
-import json,sys
-for r in json.load(sys.stdin)['lbAttr']:
-    for e in r['endpoints']:
-        if e['endpointIP']=='$1': print(e['state'])"; }
-await 5 sh -c "[ \"\$(ip netns exec $(ns lb) $BIN/floatctl get ep | grep -c ' ok ')\" -ge 3 ]"
+ep_state() { in_ns lb curl -s $API/config/loadbalancer/all |
+  json '[e["state"] for r in d["lbAttr"] for e in r["endpoints"] if e["endpointIP"]==a[0]]' - "$1"; }
+all_active() { local b; for b in "${B_IPS[@]}"; do [ "$(ep_state "$b")" = active ] || return 1; done; }
+await 5 all_active
 ctl get ep
-check "all three endpoints probed ok" test "$(ep_state ${B_IPS[2]})" = active
+check "all three endpoints probed ok (b1=$(ep_state ${B_IPS[0]}) b2=$(ep_state ${B_IPS[1]}) b3=$(ep_state ${B_IPS[2]}))" all_active
 
 log "stopping nginx on b3"
 stopped_at=$(date +%s%3N)

@@ -31,12 +31,12 @@ check "DNAT: backend sees the client address" test "$(http_get $VIP/whoami)" = "
 
 log "hash: the same 5-tuple always lands on the same backend; different tuples spread (UDP, fixed source ports)"
 for b in b1 b2 b3; do
-  ip netns exec "$(ns $b)" python3 "$FLOATLB_SRC/tests/netns/udp_tool.py" serve 5353 $b >"$WORK/udp-$b.log" 2>&1 &
+  ip netns exec "$(ns $b)" $PY "$FLOATLB_SRC/tests/netns/udp_tool.py" serve 5353 $b >"$WORK/udp-$b.log" 2>&1 &
   _PIDS+=($!)
 done
 for b in b1 b2 b3; do wait_until 5 in_ns $b sh -c 'ss -lun | grep -q :5353'; done
 ctl create lb $VIP --udp=81:5353 --endpoints=${B_IPS[0]}:1,${B_IPS[1]}:1,${B_IPS[2]}:1 --select=hash
-udp_from() { in_ns client python3 "$FLOATLB_SRC/tests/netns/udp_tool.py" ask $VIP $1 $2; }
+udp_from() { in_ns client $PY "$FLOATLB_SRC/tests/netns/udp_tool.py" ask $VIP $1 $2; }
 hash_round() { for p in $(seq 41001 41012); do udp_from 81 $p; done; }
 first=$(hash_round | tr '\n' ' ')
 ctl delete lb $VIP --udp=81 >/dev/null   # drop conntrack state, then recreate

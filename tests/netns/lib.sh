@@ -7,6 +7,10 @@ set -euo pipefail
 FLOATLB_BUILD=${FLOATLB_BUILD:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build}
 FLOATLB_SRC=${FLOATLB_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 BIN=$FLOATLB_BUILD/bin
+# The stdlib-only test tools run on Debian's python: pyenv's `python3` shim costs seconds of start-up
+# on a loaded machine, which timing-sensitive tests cannot afford.
+PY=/usr/bin/python3
+SESSIONS_PY=$FLOATLB_SRC/tests/netns/sessions.py
 PASSED=0
 FAILED=0
 _PIDS=()
@@ -23,9 +27,60 @@ check() { # check "description" command...
   if "$@"; then pass "$what"; else fail "$what"; fi
 }
 
+# need TOOL...: as root a missing tool fails the test (the suite must not pass by skipping it);
+# only a non-root run may skip.
+need() {
+  local t
+  for t in "$@"; do
+    command -v "$t" >/dev/null && continue
+    [ "$(id -u)" -eq 0 ] && { echo "FAIL: $t missing (run scripts/setup.sh)"; exit 1; }
+    skip "$t missing"
+  done
+}
+
+# sweep_stale NAME: what an earlier run of this test left behind when it was killed (ctest's timeout
+# sends SIGKILL, so no trap ran): namespaces "flb<pid>-NAME*" and work dirs "/tmp/flb<pid>-NAME*"
+# whose <pid> is no longer alive. Processes inside those namespaces are killed first, vpcsim
+# worlds are taken down through their state dirs, bpffs mounts are unmounted; the dirs (logs) stay
+# for a post-mortem, as after any failed run. A live run (its pid exists) is never touched.
+sweep_stale() {
+  local n pid d st exp
+  # owner NAME-OR-PATH: the pid in "flb<pid>-..." if NAME belongs to a dead run of this test
+  _stale_pid() {
+    local base=$1 p
+    [[ "$base" =~ ^flb([0-9]+) ]] || return 1
+    p=${BASH_REMATCH[1]}
+    exp="flb$p${2:+-$2}"
+    [[ "$base" == "${exp:0:12}"* ]] || return 1
+    kill -0 "$p" 2>/dev/null && return 1
+    echo "$p"
+  }
+  local stale_ns=() stale_dirs=()
+  for n in $(ip netns list 2>/dev/null | awk '{print $1}'); do
+    _stale_pid "$n" "$1" >/dev/null && stale_ns+=("$n")
+  done
+  for d in /tmp/flb*; do
+    [ -d "$d" ] && _stale_pid "${d#/tmp/}" "$1" >/dev/null && stale_dirs+=("$d")
+  done
+  for n in "${stale_ns[@]}"; do
+    for pid in $(ip netns pids "$n" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
+  done
+  for d in "${stale_dirs[@]}"; do
+    for st in "$d"/vpcsim-*; do
+      [ -d "$st" ] && "$BIN/vpcsim" down --prefix "${st##*/vpcsim-}" --state-dir "$st" >/dev/null 2>&1
+    done
+  done
+  for n in "${stale_ns[@]}"; do ip netns del "$n" 2>/dev/null && echo "swept stale namespace $n"; done
+  for d in "${stale_dirs[@]}"; do  # logs stay, as after any failed run; the bpffs mount goes
+    if mountpoint -q "$d/bpffs"; then umount "$d/bpffs" && echo "swept the bpffs of stale work dir $d"; fi
+  done
+  return 0
+}
+
 netns_init() {
   [ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces, eBPF)"
-  command -v ip >/dev/null || skip "iproute2 missing"
+  need ip "$PY"
+  sweep_stale "${1:-}"
   FLB_PFX="flb$$${1:+-$1}"
   FLB_PFX=${FLB_PFX:0:12}
   WORK=$(mktemp -d "/tmp/$FLB_PFX.XXXX")
@@ -200,7 +255,7 @@ topo_ha() {
   done
   for n in lb1 lb2; do in_ns $n sysctl -qw net.ipv4.ip_forward=1; done
   for b in b1 b2 b3; do
-    bg "echo_$b" "$WORK/echo-$b.log" ip netns exec "$(ns $b)" python3 "$FLOATLB_SRC/tests/netns/sessions.py" serve --port 7000
+    bg "echo_$b" "$WORK/echo-$b.log" ip netns exec "$(ns $b)" $PY "$SESSIONS_PY" serve --port 7000
   done
   for b in b1 b2 b3; do wait_until 5 in_ns $b bash -c "exec 3<>/dev/tcp/127.0.0.1/7000" || fail "echo server on $b"; done
 }
@@ -211,16 +266,33 @@ start_ha_pair() {
   start_floatlb lb2 lb2 --cluster=$LB1_BACK --self=1 --ka=$LB1_BACK:$LB2_BACK "$@"
 }
 
-ha_state() { in_ns "$1" curl -s -m 1 http://127.0.0.1:11111/netlox/v1/config/cistate/all | python3 -c 'import json,sys; print([a["state"] for a in json.load(sys.stdin)["Attr"] if a["instance"]=="llb-inst0"][0])' 2>/dev/null || echo DOWN; }
-masters() { local n=0; for l in "$@"; do [ "$(ha_state $l)" = MASTER ] && n=$((n + 1)); done; echo $n; }
-link_down() { for i in eth0 eth1; do ip -n "$(ns $1)" link set $i down; done; }
-link_up() { for i in eth0 eth1; do ip -n "$(ns $1)" link set $i up; done; }
+# json EXPR [FILE|-] [ARG...] / json_ok EXPR [FILE|-] [ARG...]: the one JSON reader of the shell
+# tests (tests/support/jq.py; EXPR is a Python expression over d = the document, a = the ARGs).
+json() { $PY "$FLOATLB_SRC/tests/support/jq.py" "$@"; }
+json_ok() { $PY "$FLOATLB_SRC/tests/support/jq.py" -t "$@"; }
+
+# HA role helpers, one set for every shell test. Namespaces by full name (netns tests: "$(ns lb1)",
+# e2e: "$VPCSIM_NS_LB1"); the short-name forms below are for topologies built with mkns.
+#   state_of NS [INSTANCE]   MASTER/BACKUP/... of INSTANCE (default llb-inst0), DOWN if no answer
+#   masters NS...            how many of these namespaces are MASTER
+#   in_sync_ns NS            NS's daemon reports its HA peer in sync
+state_of() {
+  ip netns exec "$1" curl -s -m 1 http://127.0.0.1:11111/netlox/v1/config/cistate/all |
+    json '[x["state"] for x in d["Attr"] if x["instance"]==a[0]][0]' - "${2:-llb-inst0}" 2>/dev/null || echo DOWN
+}
+is_state() { [ "$(state_of "$1")" = "$2" ]; }
+masters() { local n c=0; for n in "$@"; do is_state "$n" MASTER && c=$((c + 1)); done; echo $c; }
+in_sync_ns() { ip netns exec "$1" curl -s -m 1 http://127.0.0.1:11111/netlox/v1/config/ha/peers | grep -q '"inSync":true'; }
+ha_state() { state_of "$(ns "$1")"; }
+state_is() { is_state "$(ns "$1")" "$2"; }
+in_sync() { in_sync_ns "$(ns "$1")"; }
+masters_are() { [ "$(masters "$(ns lb1)" "$(ns lb2)")" = "$1" ]; }
+# link_down/link_up NAME: both links of NAME at once (one `ip -batch`, so both go at the same moment)
+link_down() { printf 'link set eth0 down\nlink set eth1 down\n' | ip -n "$(ns "$1")" -batch -; }
+link_up() { printf 'link set eth0 up\nlink set eth1 up\n' | ip -n "$(ns "$1")" -batch -; }
 
 # await SECONDS command...: like wait_until, but never fails the script (set -e); the condition
 # is asserted afterwards with `check`.
 await() { wait_until "$@" || true; }
-state_is() { [ "$(ha_state "$1")" = "$2" ]; }
-masters_are() { [ "$(masters lb1 lb2)" = "$1" ]; }
-in_sync() { in_ns "$1" curl -s -m 1 http://127.0.0.1:11111/netlox/v1/config/ha/peers | grep -q '"inSync":true'; }
 est_count_at_least() { [ "$(in_ns "$1" "$BIN/floatctl" get ct | grep -c est)" -ge "$2" ]; }
 can_connect() { in_ns client bash -c "exec 3<>/dev/tcp/$1/$2"; }

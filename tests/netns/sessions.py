@@ -5,15 +5,32 @@
       threaded TCP echo server (one line in, the same line out)
   sessions.py hold --target IP:PORT --count N --interval S --duration S --out F [--stop-file F]
       N long-lived sessions; each sends a numbered line every S seconds and checks the echo.
-      Writes JSON: per-session errors, messages echoed, the longest gap between two good echoes.
+      F.ready appears once all are connected (line 2: that wall-clock time in ms).
+      Writes JSON: sessions requested and actually opened, errors, how each session ended
+      ("stop": the stop file; "deadline": --duration ran out first, i.e. it ended early), whether
+      the stop file ended the run, messages echoed, the longest gap between two good echoes.
+      Check it with `sessions.py verify` rather than reading single fields.
   sessions.py probe --target IP:PORT --interval S --duration S --out F [--stop-file F]
       a NEW connection every S seconds (connect, one echo, close, 100 ms timeout);
-      writes JSON with every success/failure timestamp and the longest outage.
+      writes JSON with the outages (a run of failures still open at the end counts, up to the
+      last probe) and whether the last probe succeeded. While running it keeps F.lastok holding
+      the wall-clock time (ms) of its latest success, so callers can wait for "a probe succeeded
+      after time T" instead of sleeping.
+  sessions.py trigger --out F --after-ms MS --timeout S -- CMD...
+      writes F.armed, then waits (at most S seconds) for the hold marker F.ready (start the hold
+      after F.armed exists, or the marker may be old when seen), runs CMD exactly MS after the time
+      in it, prints how long after that time CMD started (ms); exit 1 if F.ready never came.
+      For "a flow opened 100 ms before the failure": shell polling is too coarse for that.
+  sessions.py verify --out F --count N --max-gap-ms MS
+      exit 0 only if the hold report F shows N sessions opened, none failed, every one ended by the
+      stop file, and no session paused longer than MS; prints why otherwise.
 """
 import argparse
 import json
 import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 
@@ -47,7 +64,7 @@ def hold(args):
     started = threading.Barrier(args.count + 1)
 
     def session(i):
-        r = {"id": i, "echoed": 0, "error": None, "max_gap_ms": 0.0}
+        r = {"id": i, "echoed": 0, "error": None, "max_gap_ms": 0.0, "opened": False, "end": None}
         results[i] = r
         try:
             s = socket.create_connection(target, timeout=3)
@@ -55,13 +72,20 @@ def hold(args):
             r["error"] = "connect: %s" % e
             started.wait()
             return
+        r["opened"] = True
         s.settimeout(args.timeout)
         f = s.makefile("rwb", buffering=0)
         started.wait()
         last_ok = time.monotonic()
         seq = 0
         try:
-            while time.monotonic() < deadline and not os.path.exists(args.stop_file or "/nonexistent"):
+            while True:
+                if args.stop_file and os.path.exists(args.stop_file):
+                    r["end"] = "stop"
+                    break
+                if time.monotonic() >= deadline:
+                    r["end"] = "deadline"
+                    break
                 seq += 1
                 msg = ("%d:%d\n" % (i, seq)).encode()
                 f.write(msg)
@@ -78,23 +102,106 @@ def hold(args):
             r["error"] = "%s after %d echoes" % (e, r["echoed"])
         finally:
             s.close()
+            if r["error"]:
+                r["end"] = "error"
 
     threads = [threading.Thread(target=session, args=(i,)) for i in range(args.count)]
     for t in threads:
         t.start()
     started.wait()
     # "ready" means every session is connected; otherwise callers must not proceed as if it were.
-    if all(r is not None and not (r["error"] or "").startswith("connect") for r in results):
-        with open(args.out + ".ready", "w") as f:
-            f.write("ready\n")
+    # Its second line is the wall-clock time (ms) by which they all were.
+    if all(r is not None and r["opened"] for r in results):
+        write_marker(args.out + ".ready", "ready\n%d\n" % int(time.time() * 1000))
     for t in threads:
         t.join()
     failed = [r for r in results if r["error"]]
-    out = {"sessions": args.count, "failed": len(failed), "errors": [r["error"] for r in failed][:10],
+    ends = [r["end"] for r in results]
+    out = {"sessions": args.count, "opened": sum(1 for r in results if r["opened"]),
+           "failed": len(failed), "errors": [r["error"] for r in failed][:10],
+           "ended_by_stop": ends.count("stop"), "ended_early": ends.count("deadline"),
+           "stop_file_ended_run": bool(args.stop_file) and ends.count("stop") == args.count,
            "echoed": sum(r["echoed"] for r in results),
+           "min_echoed": min(r["echoed"] for r in results),
            "max_gap_ms": max(r["max_gap_ms"] for r in results)}
     with open(args.out, "w") as f:
         json.dump(out, f)
+
+
+def write_marker(path, text):
+    """Atomic replace, so a reader never sees a half-written file."""
+    with open(path + ".tmp", "w") as f:
+        f.write(text)
+    os.replace(path + ".tmp", path)
+
+
+def outages_ms(events):
+    """Every run of failed probes as an outage in ms, from the last success before it (or the
+    run's first probe) to the first success after it, or to the last probe if the run is still
+    open at the end: an outage that never ends is the longest one, not zero."""
+    outages, last_ok, fail_start = [], None, None
+    for t, ok in events:
+        if ok:
+            if fail_start is not None:
+                outages.append((t - (last_ok if last_ok is not None else fail_start)) * 1000)
+            last_ok, fail_start = t, None
+        elif fail_start is None:
+            fail_start = t
+    if fail_start is not None:
+        outages.append((events[-1][0] - (last_ok if last_ok is not None else fail_start)) * 1000)
+    return outages
+
+
+def verify(args):
+    """The checks every caller of `hold` needs, in one place (see the module doc)."""
+    try:
+        with open(args.out) as f:
+            d = json.load(f)
+    except (OSError, ValueError) as e:
+        print("no hold report %s: %s" % (args.out, e))
+        return 1
+    problems = []
+    if d["sessions"] != args.count:
+        problems.append("%d sessions requested, expected %d" % (d["sessions"], args.count))
+    if d["opened"] != args.count:
+        problems.append("only %d of %d sessions opened" % (d["opened"], args.count))
+    if d["failed"]:
+        problems.append("%d sessions failed: %s" % (d["failed"], d["errors"]))
+    if not d["stop_file_ended_run"]:
+        problems.append("the stop file did not end the run (%d ended by it, %d ran out of --duration first)"
+                        % (d["ended_by_stop"], d["ended_early"]))
+    if d["max_gap_ms"] > args.max_gap_ms:
+        problems.append("a session paused %.0f ms (bound %d ms)" % (d["max_gap_ms"], args.max_gap_ms))
+    for p in problems:
+        print("sessions: " + p)
+    return 1 if problems else 0
+
+
+def trigger(args):
+    deadline = time.monotonic() + args.timeout
+    ready = args.out + ".ready"
+    write_marker(args.out + ".armed", "armed\n")  # start the hold only once this exists
+    while time.monotonic() < deadline:
+        try:
+            with open(ready) as f:
+                lines = f.read().split()
+            if len(lines) >= 2:
+                break
+        except OSError:
+            pass
+        time.sleep(0.001)
+    else:
+        print("trigger: %s did not appear within %.0f s" % (ready, args.timeout))
+        return 1
+    at = int(lines[1]) / 1000.0 + args.after_ms / 1000.0
+    time.sleep(max(0.0, at - time.time()))
+    age_ms = (time.time() - int(lines[1]) / 1000.0) * 1000
+    if not args.cmd:
+        print("trigger: no command after --")
+        return 2
+    rc = subprocess.call(args.cmd)
+    print("%d" % round(age_ms))
+    return rc
 
 
 def probe(args):
@@ -113,25 +220,12 @@ def probe(args):
         except OSError:
             ok = False
         events.append((t0, ok))
-        if ok and len(events) == 1 or (ok and not os.path.exists(args.out + ".ready")):
-            with open(args.out + ".ready", "w") as f:
-                f.write("ready\n")
-        time.sleep(max(0.0, args.interval - (time.monotonic() - t0)))
-    # Longest outage: from the last success before a failure run to the first success after it.
-    outage, last_ok, in_fail = 0.0, None, False
-    outages = []
-    for t, ok in events:
         if ok:
-            if in_fail and last_ok is not None:
-                outages.append((t - last_ok) * 1000)
-            last_ok, in_fail = t, False
-        else:
-            in_fail = True
-    # Failures before the first success count too (the outage began before we saw it).
-    if events and not events[0][1]:
-        first_ok = next((t for t, ok in events if ok), None)
-        if first_ok is not None:
-            outages.append((first_ok - events[0][0]) * 1000)
+            write_marker(args.out + ".lastok", "%d\n" % int(time.time() * 1000))
+            if not os.path.exists(args.out + ".ready"):
+                write_marker(args.out + ".ready", "ready\n")
+        time.sleep(max(0.0, args.interval - (time.monotonic() - t0)))
+    outages = outages_ms(events)
     out = {"probes": len(events), "ok": sum(1 for _, ok in events if ok),
            "outages_ms": outages, "max_outage_ms": max(outages) if outages else 0.0,
            "ended_ok": bool(events and events[-1][1])}
@@ -141,7 +235,7 @@ def probe(args):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("mode", choices=["serve", "hold", "probe"])
+    p.add_argument("mode", choices=["serve", "hold", "probe", "verify", "trigger"])
     p.add_argument("--port", type=int, default=7000)
     p.add_argument("--target")
     p.add_argument("--count", type=int, default=50)
@@ -150,8 +244,15 @@ def main():
     p.add_argument("--out")
     p.add_argument("--stop-file")
     p.add_argument("--timeout", type=float, default=3.0, help="hold: per-echo timeout in seconds")
-    a = p.parse_args()
-    {"serve": lambda: serve(a.port), "hold": lambda: hold(a), "probe": lambda: probe(a)}[a.mode]()
+    p.add_argument("--max-gap-ms", type=int, default=0, help="verify: longest pause allowed")
+    p.add_argument("--after-ms", type=int, default=0, help="trigger: delay after the ready time")
+    argv = sys.argv[1:]
+    cmd = argv[argv.index("--") + 1:] if "--" in argv else []  # trigger: the command after --
+    a = p.parse_args(argv[:len(argv) - len(cmd) - (1 if cmd else 0)])
+    a.cmd = cmd
+    modes = {"serve": lambda: serve(a.port), "hold": lambda: hold(a), "probe": lambda: probe(a),
+             "verify": lambda: verify(a), "trigger": lambda: trigger(a)}
+    sys.exit(modes[a.mode]() or 0)
 
 
 if __name__ == "__main__":

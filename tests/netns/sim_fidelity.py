@@ -257,15 +257,17 @@ def run(sim):
 
 def main():
     require_root()
-    sim = Sim()
+    sim = None
     try:
+        sim = Sim()
         run(sim)
     except Exception:
         traceback.print_exc()
-        print(f"FAIL after {checks} checks (vpcsim log: {sim.state_dir}.log)")
+        print(f"FAIL after {checks} checks (vpcsim log: {sim.state_dir if sim else '/tmp/vpcsim-flbsim*'}.log)")
         return 1
     finally:
-        sim.down()
+        if sim:
+            sim.down()
     print(f"PASS: {checks} checks")
     return 0
 

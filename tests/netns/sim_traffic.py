@@ -86,7 +86,12 @@ def run(sim, tmp, procs):
 
 def main():
     require_root()
-    return run_with_servers(Sim(), run)
+    try:
+        sim = Sim()
+    except (RuntimeError, subprocess.TimeoutExpired) as e:
+        print(f"FAIL: {e}")
+        return 1
+    return run_with_servers(sim, run)
 
 
 if __name__ == "__main__":

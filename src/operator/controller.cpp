@@ -1,0 +1,618 @@
+#include "operator/controller.h"
+
+#include <algorithm>
+#include <ctime>
+
+#include "common/log.h"
+#include "operator/status.h"
+
+namespace floatlb::kube {
+
+using k8s::Json;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+namespace {
+
+constexpr Duration kDebounce = milliseconds(200);
+constexpr Duration kLbTimeout = seconds(5);
+constexpr Duration kProbeTimeout = seconds(1);
+constexpr Duration kRejectHold = std::chrono::minutes(5);
+constexpr const char* kLb = "netlox/v1";
+
+bool sameNode(const NodeView& a, const NodeView& b) {
+  return a.ready == b.ready && a.internal_ip == b.internal_ip && a.labels == b.labels;
+}
+
+std::string rfc3339(int64_t wall_ms) {
+  std::time_t t = static_cast<std::time_t>(wall_ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace
+
+Controller::Controller(Options o, const Clock& clock, KubeWriter& kube, LbTransport& lb)
+    : opts_(std::move(o)), clock_(clock), kube_(kube), lb_(lb), ipam_(opts_.pools, opts_.unique_ip) {
+  for (const auto& u : opts_.loxi_urls) instances_.push_back(Instance{u});
+}
+
+// ---- informer deltas -------------------------------------------------------------------------
+
+void Controller::serviceChanged(const Json& obj) {
+  std::string key = k8s::objectKey(obj);
+  services_[key] = obj;
+  enqueue(key);
+}
+
+void Controller::serviceDeleted(const std::string& key) {
+  services_.erase(key);
+  enqueue(key);
+}
+
+void Controller::nodeChanged(const Json& obj) {
+  NodeView n = parseNode(obj);
+  auto it = nodes_.find(n.name);
+  bool changed = it == nodes_.end() || !sameNode(it->second, n);
+  nodes_[n.name] = n;
+  if (changed && synced_) enqueueAll(kDebounce);
+}
+
+void Controller::nodeDeleted(const std::string& name) {
+  if (nodes_.erase(name) != 0 && synced_) enqueueAll(kDebounce);
+}
+
+void Controller::sliceChanged(const Json& obj) {
+  SliceView s = parseSlice(obj);
+  if (s.service_name.empty()) return;
+  std::string key = s.ns + "/" + s.name;
+  slices_[key] = s;
+  enqueue(s.serviceKey(), kDebounce);
+}
+
+void Controller::sliceDeleted(const std::string& key) {
+  auto it = slices_.find(key);
+  if (it == slices_.end()) return;
+  std::string svc = it->second.serviceKey();
+  slices_.erase(it);
+  enqueue(svc, kDebounce);
+}
+
+void Controller::setSynced() {
+  synced_ = true;
+  enqueueAll();
+}
+
+void Controller::setLeader(bool leader) {
+  if (leader == leader_) return;
+  leader_ = leader;
+  FLB_INFO("operator", "{}",
+           leader ? "became leader: recovering from Service statuses" : "lost leadership: standby");
+  recovered_ = false;
+  if (leader) {
+    for (auto& inst : instances_) inst.needs_drift = true;
+    roles_dirty_ = true;
+  }
+}
+
+std::vector<const SliceView*> Controller::slicesOf(const std::string& svc_key) const {
+  std::vector<const SliceView*> out;
+  auto slash = svc_key.find('/');
+  std::string ns = svc_key.substr(0, slash);
+  for (auto it = slices_.lower_bound(ns + "/"); it != slices_.end() && it->second.ns == ns; ++it) {
+    if (it->second.serviceKey() == svc_key) out.push_back(&it->second);
+  }
+  return out;
+}
+
+// ---- queue -----------------------------------------------------------------------------------
+
+void Controller::enqueue(const std::string& key, Duration delay) {
+  TimePoint due = clock_.now() + delay;
+  auto it = queue_.find(key);
+  if (it == queue_.end() || due < it->second) queue_[key] = due;
+}
+
+void Controller::enqueueAll(Duration delay) {
+  for (const auto& [k, v] : services_) enqueue(k, delay);
+  for (const auto& [k, v] : states_) enqueue(k, delay);
+}
+
+void Controller::retryLater(const std::string& key) {
+  unsigned& f = states_[key].failures;
+  f = std::min(f + 1, 7u);
+  Duration d = std::min<Duration>(seconds(1) * (1u << (f - 1)), seconds(60));
+  queue_[key] = clock_.now() + d;
+}
+
+// ---- step ------------------------------------------------------------------------------------
+
+TimePoint Controller::step() {
+  TimePoint now = clock_.now();
+  if (!synced_) return now + milliseconds(100);
+  if (now >= next_probe_) {
+    probe();
+    next_probe_ = now + opts_.probe;
+  }
+  if (!leader_) return std::min(next_probe_, now + seconds(1));
+  if (!recovered_) {
+    recover();
+    recovered_ = true;
+  }
+  if (opts_.set_roles && (roles_dirty_ || now >= next_roles_)) {
+    roles(roles_dirty_);
+    roles_dirty_ = false;
+    next_roles_ = now + opts_.lb_check;
+  }
+  bool drift_due = now >= next_drift_;
+  for (size_t i = 0; i < instances_.size(); ++i) {
+    if (instances_[i].alive && (drift_due || instances_[i].needs_drift)) drift(i);
+  }
+  if (drift_due) next_drift_ = now + opts_.lb_check;
+  if (now >= next_resync_) {
+    if (next_resync_ != TimePoint{}) enqueueAll();
+    next_resync_ = now + opts_.resync;
+  }
+  // Due keys, earliest first; a key re-queued while processing waits for the next step.
+  std::vector<std::pair<TimePoint, std::string>> due;
+  for (const auto& [k, t] : queue_) {
+    if (t <= now) due.emplace_back(t, k);
+  }
+  std::sort(due.begin(), due.end());
+  for (const auto& [t, k] : due) {
+    queue_.erase(k);
+    reconcile(k);
+    initial_.erase(k);
+  }
+  TimePoint next = std::min({next_probe_, next_drift_, next_resync_});
+  if (opts_.set_roles) next = std::min(next, next_roles_);
+  for (const auto& [k, t] : queue_) next = std::min(next, t);
+  return next;
+}
+
+void Controller::recover() {
+  ipam_ = Ipam(opts_.pools, opts_.unique_ip);
+  states_.clear();
+  struct Rec {
+    std::string created, key;
+    Ip4 ip;
+    std::vector<PortKey> ports;
+  };
+  std::vector<Rec> recs;
+  for (const auto& [key, obj] : services_) {
+    ServiceView s = parseService(obj);
+    if (!handled(s, opts_)) continue;
+    if (auto ip = addressFromStatus(s.ingress, opts_.hostnameStatus() ? opts_.zone : "")) {
+      recs.push_back({s.creation_timestamp, key, *ip, portKeys(s)});
+    }
+  }
+  std::sort(recs.begin(), recs.end(), [](const Rec& a, const Rec& b) {
+    return std::tie(a.created, a.key) < std::tie(b.created, b.key);
+  });
+  for (const auto& r : recs) {
+    auto c = ipam_.claim(r.key, r.ip, r.ports);
+    if (!c) FLB_WARN("operator", "recovery: {} keeps no address: {}", r.key, c.error().message);
+  }
+  FLB_INFO("operator", "recovered {} addresses from {} Services", recs.size(), services_.size());
+  initial_.clear();
+  for (const auto& [k, v] : services_) initial_.insert(k);
+  enqueueAll();
+}
+
+// ---- reconcile -------------------------------------------------------------------------------
+
+void Controller::reconcile(const std::string& key) {
+  ++stats_.reconciles;
+  auto it = services_.find(key);
+  if (it == services_.end()) {
+    teardown(key, nullptr, nullptr);
+    return;
+  }
+  ServiceView svc = parseService(it->second);
+  if (!handled(svc, opts_) || svc.deleting) {
+    teardown(key, &svc, &it->second);
+    return;
+  }
+  program(key, svc, it->second);
+}
+
+void Controller::program(const std::string& key, const ServiceView& svc, const Json& obj) {
+  std::vector<const SliceView*> slices = slicesOf(key);
+  ServicePlan plan = planService(svc, opts_, ipam_, nodes_, slices);
+  for (const auto& p : plan.problems) emit(svc, p);
+  SvcState& st = states_[key];
+  st.vip = plan.vip;
+  std::map<std::string, LbRule> want;
+  for (const auto& r : plan.rules) want[r.key()] = r;
+  // Rules of this Service that are no longer wanted (port removed, address changed, held).
+  std::map<std::string, LbRule> stale;
+  for (const auto& [k, r] : st.desired) {
+    if (want.count(k) == 0) stale[k] = r;
+  }
+  for (const auto& inst : instances_) {
+    for (const auto& [k, r] : inst.applied) {
+      if (want.count(k) == 0 && ownerOf(r.name, opts_.zone) == key) stale[k] = r;
+    }
+  }
+  bool failed = !removeRules(key, stale);
+  if (plan.hold) {
+    st.desired.clear();
+    if (failed) retryLater(key);
+    return;
+  }
+  if (!want.empty() && !opts_.finalizer.empty() && !svc.hasFinalizer(opts_.finalizer)) {
+    Status f = editFinalizer(svc, obj, /*add=*/true);
+    if (!f.ok()) {
+      FLB_WARN("operator", "{}: adding the finalizer failed: {}", key, f.error().message);
+      retryLater(key);
+      return;
+    }
+  }
+  st.desired = want;
+  if (want.empty()) {
+    if (failed) retryLater(key);
+    return;
+  }
+  bool any_alive = false, some_instance_has_all = false;
+  for (size_t i = 0; i < instances_.size(); ++i) {
+    if (!instances_[i].alive) continue;
+    any_alive = true;
+    bool all = true;
+    for (const auto& [k, r] : want) {
+      auto a = instances_[i].applied.find(k);
+      if (a != instances_[i].applied.end() && a->second.sameAs(r)) continue;
+      PostResult pr = post(i, r, &svc);
+      if (pr == PostResult::kFailed) failed = true;
+      if (pr != PostResult::kOk) all = false;
+    }
+    if (all) some_instance_has_all = true;
+  }
+  if (!any_alive) {
+    FLB_WARN("operator", "{}: no floatlb instance is reachable; will retry", key);
+    failed = true;
+  }
+  if (some_instance_has_all) {
+    std::vector<IngressEntry> ingress = ingressFor(*plan.vip, opts_);
+    if (svc.ingress != ingress) {
+      Status s = kube_.patchServiceStatus(svc.ns, svc.name, statusPatch(ingress));
+      if (s.ok()) {
+        ++stats_.status_writes;
+        emit(svc, {"EnsuredLoadBalancer",
+                   "load balancer " + plan.vip->str() + " on " + std::to_string(instances_.size()) +
+                       " floatlb instance(s)",
+                   false});
+      } else {
+        ++stats_.api_errors;
+        FLB_WARN("operator", "{}: status write failed: {}", key, s.error().message);
+        failed = true;
+      }
+    }
+  }
+  if (failed) {
+    retryLater(key);
+  } else {
+    st.failures = 0;
+  }
+}
+
+void Controller::teardown(const std::string& key, const ServiceView* svc, const Json* obj) {
+  auto st = states_.find(key);
+  bool owned = st != states_.end() ||
+               (svc != nullptr && !opts_.finalizer.empty() && svc->hasFinalizer(opts_.finalizer));
+  std::map<std::string, LbRule> rules;
+  if (st != states_.end()) rules = st->second.desired;
+  for (const auto& inst : instances_) {
+    for (const auto& [k, r] : inst.applied) {
+      if (ownerOf(r.name, opts_.zone) == key) rules[k] = r;
+    }
+  }
+  if (!owned && rules.empty()) return;
+  if (!removeRules(key, rules)) {
+    retryLater(key);
+    return;
+  }
+  bool had_address = ipam_.addressOf(key).has_value();
+  ipam_.release(key);
+  states_.erase(key);
+  if (had_address) {  // a pending Service may now get the address
+    for (const auto& [k, v] : services_) {
+      if (k != key && !ipam_.addressOf(k)) enqueue(k);
+    }
+  }
+  if (svc == nullptr) return;
+  if (!svc->deleting && !svc->ingress.empty()) {
+    Status s = kube_.patchServiceStatus(svc->ns, svc->name, statusPatch({}));
+    if (!s.ok()) {
+      ++stats_.api_errors;
+      retryLater(key);
+      return;
+    }
+    ++stats_.status_writes;
+  }
+  if (!opts_.finalizer.empty() && svc->hasFinalizer(opts_.finalizer)) {
+    Status f = editFinalizer(*svc, *obj, /*add=*/false);
+    if (!f.ok() && f.error().code != ErrorCode::kNotFound) {
+      FLB_WARN("operator", "{}: removing the finalizer failed: {}", key, f.error().message);
+      retryLater(key);
+      return;
+    }
+  }
+  if (!rules.empty()) emit(*svc, {"DeletedLoadBalancer", "rules removed from the floatlb instances", false});
+}
+
+bool Controller::removeRules(const std::string& key, const std::map<std::string, LbRule>& rules) {
+  bool ok = true;
+  for (size_t i = 0; i < instances_.size(); ++i) {
+    if (!instances_[i].alive) continue;  // the orphan GC removes them when it returns
+    for (const auto& [k, r] : rules) {
+      if (!del(i, r)) ok = false;
+    }
+  }
+  if (!ok) FLB_WARN("operator", "{}: deleting rules failed on an alive instance; will retry", key);
+  return ok;
+}
+
+Controller::PostResult Controller::post(size_t i, const LbRule& r, const ServiceView* svc) {
+  Instance& inst = instances_[i];
+  std::string body = encodeRule(r);
+  auto rej = inst.rejected.find(r.key());
+  if (rej != inst.rejected.end() && rej->second.first == body &&
+      clock_.now() - rej->second.second < kRejectHold) {
+    return PostResult::kRejected;
+  }
+  ++stats_.lb_posts;
+  HttpReply rep = lb_.request(i, "POST", std::string("/") + kLb + "/config/loadbalancer", body, kLbTimeout);
+  if (rep.code == 200 || rep.code == 409) {
+    inst.applied[r.key()] = r;
+    inst.rejected.erase(r.key());
+    return PostResult::kOk;
+  }
+  ++stats_.lb_errors;
+  if (rep.code >= 400 && rep.code < 500) {
+    ++stats_.lb_rejected;
+    inst.rejected[r.key()] = {body, clock_.now()};
+    std::string msg = rep.body;
+    if (auto j = k8s::parseJson(rep.body)) msg = k8s::str(k8s::member(*j, "message"), rep.body);
+    if (svc != nullptr) emit(*svc, {"LBRejected", inst.url + " rejected " + r.key() + ": " + msg, true});
+    return PostResult::kRejected;
+  }
+  FLB_WARN("operator", "POST {} to {}: {}", r.key(), inst.url,
+           rep.code == 0 ? "no answer" : std::to_string(rep.code));
+  return PostResult::kFailed;
+}
+
+bool Controller::del(size_t i, const LbRule& r) {
+  Instance& inst = instances_[i];
+  ++stats_.lb_deletes;
+  HttpReply rep = lb_.request(i, "DELETE", deletePath(r), "", kLbTimeout);
+  if (rep.code == 200 || rep.code == 404) {
+    inst.applied.erase(r.key());
+    return true;
+  }
+  ++stats_.lb_errors;
+  return false;
+}
+
+// ---- instances ---------------------------------------------------------------------------------
+
+void Controller::probe() {
+  for (size_t i = 0; i < instances_.size(); ++i) {
+    Instance& inst = instances_[i];
+    HttpReply rep = lb_.request(i, "GET", std::string("/") + kLb, "", kProbeTimeout);
+    bool alive = rep.code != 0;
+    if (alive == inst.alive) continue;
+    inst.alive = alive;
+    FLB_INFO("operator", "floatlb instance {} is {}", inst.url, alive ? "reachable" : "NOT reachable");
+    if (alive) inst.needs_drift = true;  // re-push every rule it lacks at once
+    roles_dirty_ = true;
+  }
+}
+
+void Controller::roles(bool force) {
+  (void)force;
+  std::vector<InstanceRoleView> views(instances_.size());
+  bool passive = false;
+  for (size_t i = 0; i < instances_.size(); ++i) {
+    if (!instances_[i].alive) continue;
+    views[i].alive = true;
+    HttpReply bfd = lb_.request(i, "GET", std::string("/") + kLb + "/config/bfd/all", "", kProbeTimeout);
+    if (bfd.code == 200) passive = true;
+    HttpReply ci = lb_.request(i, "GET", std::string("/") + kLb + "/config/cistate/all", "", kProbeTimeout);
+    if (ci.code != 200) continue;
+    auto j = k8s::parseJson(ci.body);
+    const Json* attr = j ? k8s::member(*j, "Attr") : nullptr;
+    if (attr == nullptr || !attr->is_array()) continue;
+    for (const auto& a : *attr) {
+      if (k8s::str(k8s::member(a, "instance")) == instName())
+        views[i].reported = k8s::str(k8s::member(a, "state"));
+    }
+  }
+  if (passive != passive_) {
+    FLB_INFO("operator", "{}",
+             passive ? "instances run their own heartbeat HA (--ka): roles are passive"
+                     : "roles elected by the operator (--setRoles)");
+  }
+  passive_ = passive;
+  if (passive) {
+    std::optional<size_t> m;
+    for (size_t i = 0; i < views.size() && !m; ++i) {
+      if (views[i].alive && views[i].reported == "MASTER") m = i;
+    }
+    if (m != master_ && m) FLB_INFO("operator", "MASTER is {}", instances_[*m].url);
+    master_ = m;
+    return;
+  }
+  RoleDecision d = elector_.decide(views);
+  if (d.changed && d.master)
+    FLB_INFO("operator", "elected {} MASTER of {}", instances_[*d.master].url, instName());
+  master_ = d.master;
+  for (const auto& p : d.pushes) {
+    std::vector<std::string> names{instName()};
+    if (opts_.zone != "llb") names.push_back("llb-inst0");
+    for (const auto& n : names) {
+      Json body = {{"instance", n}, {"state", p.state}, {"vip", opts_.set_roles->str()}};
+      ++stats_.cistate_pushes;
+      HttpReply rep = lb_.request(p.instance, "POST", std::string("/") + kLb + "/config/cistate",
+                                  k8s::dump(body), kLbTimeout);
+      if (rep.code != 200) {
+        roles_dirty_ = true;  // retry on the next step
+        FLB_WARN("operator", "cistate {} to {}: {}", p.state, instances_[p.instance].url, rep.code);
+      }
+    }
+  }
+}
+
+void Controller::drift(size_t i) {
+  Instance& inst = instances_[i];
+  HttpReply rep = lb_.request(i, "GET", std::string("/") + kLb + "/config/loadbalancer/all", "", kLbTimeout);
+  if (rep.code != 200) return;
+  auto rules = parseRuleList(rep.body);
+  if (!rules) {
+    FLB_WARN("operator", "{}: unreadable rule list: {}", inst.url, rules.error().message);
+    return;
+  }
+  inst.needs_drift = false;
+  inst.applied.clear();
+  for (auto& r : *rules) inst.applied[r.key()] = r;
+  std::map<std::string, std::pair<std::string, const LbRule*>> desired;  // rule key -> (svc, rule)
+  for (const auto& [svc, st] : states_) {
+    for (const auto& [k, r] : st.desired) desired[k] = {svc, &r};
+  }
+  for (const auto& [k, d] : desired) {
+    auto a = inst.applied.find(k);
+    if (a != inst.applied.end() && a->second.sameAs(*d.second)) continue;
+    auto it = services_.find(d.first);
+    ServiceView sv;
+    if (it != services_.end()) sv = parseService(it->second);
+    if (post(i, *d.second, it != services_.end() ? &sv : nullptr) == PostResult::kOk) ++stats_.drift_reposts;
+  }
+  if (!initial_.empty()) return;  // orphan GC only once every Service was reconciled after recovery
+  std::vector<LbRule> orphans;
+  for (const auto& [k, r] : inst.applied) {
+    if (!ownerOf(r.name, opts_.zone)) continue;
+    if (desired.count(k) == 0) orphans.push_back(r);
+  }
+  for (const auto& r : orphans) {
+    FLB_INFO("operator", "{}: deleting orphan rule {} ({})", inst.url, r.key(), r.name);
+    if (del(i, r)) ++stats_.orphans_deleted;
+  }
+}
+
+// ---- Kubernetes writes -------------------------------------------------------------------------
+
+Status Controller::editFinalizer(const ServiceView& svc, const Json& obj, bool add) {
+  Json cur = obj;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    Json& md = cur["metadata"];
+    Json list = Json::array();
+    bool present = false;
+    if (const Json* f = k8s::member(md, "finalizers"); f != nullptr && f->is_array()) {
+      for (const auto& v : *f) {
+        if (v.is_string() && v.get<std::string>() == opts_.finalizer) {
+          present = true;
+          if (!add) continue;
+        }
+        list.push_back(v);
+      }
+    }
+    if (add == present) return okStatus();
+    if (add) list.push_back(opts_.finalizer);
+    md["finalizers"] = list;
+    Status s = kube_.updateService(cur);
+    if (s.ok()) {
+      ++stats_.finalizer_writes;
+      services_[svc.key()] = cur;  // the watch brings the new resourceVersion
+      return s;
+    }
+    if (s.error().code != ErrorCode::kConflict) {
+      ++stats_.api_errors;
+      return s;
+    }
+    auto fresh = kube_.getService(svc.ns, svc.name);
+    if (!fresh) return fresh.error();
+    cur = *fresh;
+  }
+  return makeError(ErrorCode::kConflict, "finalizer update kept conflicting");
+}
+
+void Controller::emit(const ServiceView& svc, const Problem& p) {
+  if (p.warning) {
+    FLB_WARN("operator", "{}: {}: {}", svc.key(), p.reason, p.message);
+  } else {
+    FLB_DEBUG("operator", "{}: {}: {}", svc.key(), p.reason, p.message);
+  }
+  std::string id = svc.uid + "|" + p.reason + "|" + p.message;
+  TimePoint now = clock_.now();
+  auto it = events_.find(id);
+  if (it != events_.end() && now - it->second.last < kRejectHold) return;  // no event storm on resync
+  std::string ts = rfc3339(clock_.wallMillis());
+  ++stats_.events;
+  if (it != events_.end()) {
+    it->second.count++;
+    it->second.last = now;
+    Json patch = {{"count", it->second.count}, {"lastTimestamp", ts}};
+    if (!kube_.patchEvent(svc.ns, it->second.name, patch).ok()) ++stats_.api_errors;
+    return;
+  }
+  char suffix[24];
+  std::snprintf(suffix, sizeof suffix, ".%016llx",
+                static_cast<unsigned long long>(clock_.wallMillis()) * 1000 + (event_seq_++ % 1000));
+  EventRecord rec{svc.name + suffix, 1, now};
+  Json ev = {{"apiVersion", "v1"},
+             {"kind", "Event"},
+             {"metadata", {{"name", rec.name}, {"namespace", svc.ns}}},
+             {"involvedObject",
+              {{"apiVersion", "v1"},
+               {"kind", "Service"},
+               {"namespace", svc.ns},
+               {"name", svc.name},
+               {"uid", svc.uid},
+               {"resourceVersion", svc.resource_version}}},
+             {"reason", p.reason},
+             {"message", p.message},
+             {"type", p.warning ? "Warning" : "Normal"},
+             {"source", {{"component", "kube-floatlb"}}},
+             {"reportingComponent", "kube-floatlb"},
+             {"reportingInstance", "kube-floatlb"},
+             {"firstTimestamp", ts},
+             {"lastTimestamp", ts},
+             {"count", 1}};
+  if (!kube_.createEvent(svc.ns, ev).ok()) ++stats_.api_errors;
+  events_[id] = rec;
+}
+
+void Controller::appendMetrics(MetricsWriter& w) const {
+  w.family("kube_floatlb_reconciles_total", MetricType::kCounter, "Service reconciles");
+  w.sample("kube_floatlb_reconciles_total", static_cast<double>(stats_.reconciles));
+  w.family("kube_floatlb_lb_requests_total", MetricType::kCounter,
+           "REST requests to floatlb instances by kind");
+  w.sample("kube_floatlb_lb_requests_total", {{"kind", "post"}}, static_cast<double>(stats_.lb_posts));
+  w.sample("kube_floatlb_lb_requests_total", {{"kind", "delete"}}, static_cast<double>(stats_.lb_deletes));
+  w.family("kube_floatlb_lb_errors_total", MetricType::kCounter,
+           "failed or rejected REST requests to instances");
+  w.sample("kube_floatlb_lb_errors_total", static_cast<double>(stats_.lb_errors));
+  w.family("kube_floatlb_drift_reposts_total", MetricType::kCounter,
+           "rules re-sent because an instance lost them");
+  w.sample("kube_floatlb_drift_reposts_total", static_cast<double>(stats_.drift_reposts));
+  w.family("kube_floatlb_orphans_deleted_total", MetricType::kCounter, "rules deleted that no Service wants");
+  w.sample("kube_floatlb_orphans_deleted_total", static_cast<double>(stats_.orphans_deleted));
+  w.family("kube_floatlb_status_writes_total", MetricType::kCounter, "Service status writes");
+  w.sample("kube_floatlb_status_writes_total", static_cast<double>(stats_.status_writes));
+  w.family("kube_floatlb_events_total", MetricType::kCounter, "Kubernetes Events written");
+  w.sample("kube_floatlb_events_total", static_cast<double>(stats_.events));
+  w.family("kube_floatlb_instance_up", MetricType::kGauge, "1 when the floatlb instance answers its probe");
+  w.family("kube_floatlb_instance_master", MetricType::kGauge, "1 for the instance that is MASTER");
+  for (size_t i = 0; i < instances_.size(); ++i) {
+    w.sample("kube_floatlb_instance_up", {{"instance", instances_[i].url}}, instances_[i].alive ? 1 : 0);
+    w.sample("kube_floatlb_instance_master", {{"instance", instances_[i].url}}, master_ == i ? 1 : 0);
+  }
+  w.family("kube_floatlb_services", MetricType::kGauge, "handled Services with desired rules");
+  w.sample("kube_floatlb_services", static_cast<double>(states_.size()));
+  w.family("kube_floatlb_leader", MetricType::kGauge, "1 while this replica is the leader");
+  w.sample("kube_floatlb_leader", leader_ ? 1 : 0);
+}
+
+}  // namespace floatlb::kube
