@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/net.h"
 #include "common/result.h"
 
 namespace floatlb::sim {
@@ -23,10 +24,24 @@ inline ApiError apiError(std::string code, std::string message, int http_status 
   return ApiError{std::move(code), std::move(message), http_status};
 }
 
+inline ApiError missing(const std::string& name) {
+  return apiError("MissingParameter", "The request must contain the parameter " + name);
+}
+
+inline ApiError notFound(const std::string& code, const std::string& what, const std::string& id) {
+  return apiError(code, "The " + what + " '" + id + "' does not exist");
+}
+
 // The project's Result with the EC2 error as E; FLB_TRY / FLB_ASSIGN_OR_RETURN propagate it.
 template <class T>
 using Outcome = Result<T, ApiError>;
 using ApiStatus = Result<void, ApiError>;
+
+inline Outcome<Ip4> parseIp(const std::string& text) {
+  auto r = Ip4::parse(text);
+  if (!r.ok()) return apiError("InvalidParameterValue", "Invalid IPv4 address: " + text);
+  return r.value();
+}
 
 // Decoded Query parameters (already URL-decoded). Keys are case-sensitive, as on the wire.
 class Params {

@@ -1,11 +1,12 @@
 // The vpcsim EC2 model: pure EC2 semantics (VPCs, subnets, route tables, IGWs, instances, ENIs,
-// Elastic IPs, tags) with AWS's error codes, asynchronous transitions driven by an injected Clock,
-// throttling and fault injection. No I/O: every mutation returns "realisation events" that the
-// realiser (realiser.h) applies to Linux namespaces.
+// Elastic IPs, tags) with AWS's error codes and asynchronous transitions driven by an injected Clock.
+// No I/O and no wire format: every mutation returns "realisation events" that the realiser
+// (realiser.h) applies to Linux namespaces. The EC2 Query API (decoding, throttling, faults,
+// latency, XML) is Ec2QueryFront (ec2_query.h); each model owns one, reachable through handle().
 #pragma once
 
-#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,6 +17,31 @@
 #include "sim/policy.h"
 
 namespace floatlb::sim {
+
+// ---- routing as the realiser needs it -------------------------------------------------------------
+// One route of a route table, resolved: where packets for `dest` go.
+struct PlannedRoute {
+  enum class Kind { kLocal, kInternet, kEni, kBlackhole };
+  Cidr dest;
+  Kind kind = Kind::kLocal;
+  Ip4 via;                 // kEni: the target ENI's primary private IP
+  int via_subnet_seq = 0;  // kEni: the subnet (bridge) of the target ENI
+  int eni_seq = 0;         // kEni: the target ENI (its veth in the router namespace)
+  bool operator==(const PlannedRoute&) const = default;
+};
+
+struct RoutingPlan {
+  std::map<int, std::vector<PlannedRoute>> subnet_routes;  // subnet seq -> routes of its table
+  std::vector<PlannedRoute> gateway_routes;                // the IGW's edge-associated table (ingress)
+  struct EniCheck {
+    int eni_seq = 0;
+    bool source_dest_check = true;
+    std::vector<Ip4> ips;  // the addresses the ENI owns
+    bool operator==(const EniCheck&) const = default;
+  };
+  std::vector<EniCheck> enis;  // attached ENIs
+  bool operator==(const RoutingPlan&) const = default;
+};
 
 // ---- realisation events -------------------------------------------------------------------------
 struct RealiseEvent {
@@ -66,12 +92,20 @@ struct Subnet {
 
 struct Route {
   Cidr dest;
-  std::string gateway_id;  // "local" or igw-...
+  std::string gateway_id;            // "local" or igw-...; "" for a network-interface route
+  std::string network_interface_id;  // eni-... (kept when the ENI is deleted: the route is a blackhole)
+};
+
+// Exactly one target of CreateRoute/ReplaceRoute ("local" only for ReplaceRoute of the VPC CIDR).
+struct RouteTarget {
+  std::string gateway_id;
+  std::string network_interface_id;
 };
 
 struct RouteTableAssociation {
-  std::string id;  // rtbassoc-...
-  std::string subnet_id;
+  std::string id;          // rtbassoc-...
+  std::string subnet_id;   // a subnet association
+  std::string gateway_id;  // an edge association with an internet gateway (a gateway route table)
   bool main = false;
 };
 
@@ -110,6 +144,7 @@ struct Instance {
   std::string id, name, az, subnet_id, vpc_id, image_id, instance_type;
   std::string primary_eni;
   int seq = 0;
+  bool running = true;  // false: "down" (admin), routes to its ENIs are blackholes
   Tags tags;
 };
 
@@ -140,13 +175,22 @@ struct ApiResponse {
   int64_t latency_ms = 0;  // how long the server should wait before answering
 };
 
+class Ec2QueryFront;
+
 class Ec2Model {
  public:
   Ec2Model(const Clock& clock, ModelConfig config);
+  ~Ec2Model();
+  Ec2Model(const Ec2Model&) = delete;
+  Ec2Model& operator=(const Ec2Model&) = delete;
 
-  // The EC2 Query API: throttling, fault injection, dispatch, XML rendering. `request_id` goes into
-  // the response. Calls tick() first.
+  // The EC2 Query API through this model's front (ec2_query.h): throttling, fault injection,
+  // dispatch, XML rendering. `request_id` goes into the response. Calls tick() first.
   ApiResponse handle(const std::string& action, const Params& params, const std::string& request_id);
+  // The front's request policies.
+  Throttler& throttler();
+  FaultInjector& faults();
+  LatencyModel& latency();
 
   // Completes due asynchronous transitions (detaches, CIDR associations) and returns their events.
   std::vector<RealiseEvent> tick();
@@ -161,9 +205,18 @@ class Ec2Model {
   Outcome<std::string> createInternetGateway(const std::string& vpc_id, const Tags& tags);
   Outcome<std::string> createRouteTable(const std::string& vpc_id, const Tags& tags, bool main = false);
   Outcome<std::string> associateRouteTable(const std::string& rtb_id, const std::string& subnet_id);
+  // Edge association (ingress routing): at most one table per gateway (Resource.AlreadyAssociated).
+  Outcome<std::string> associateRouteTableWithGateway(const std::string& rtb_id,
+                                                      const std::string& gateway_id);
   ApiStatus disassociateRouteTable(const std::string& association_id);
+  // Returns the new association id (also moves the main association).
+  Outcome<std::string> replaceRouteTableAssociation(const std::string& association_id,
+                                                    const std::string& rtb_id);
   ApiStatus deleteRouteTable(const std::string& rtb_id);
   ApiStatus createRoute(const std::string& rtb_id, const std::string& dest, const std::string& gateway_id);
+  ApiStatus createRoute(const std::string& rtb_id, const std::string& dest, const RouteTarget& target);
+  ApiStatus replaceRoute(const std::string& rtb_id, const std::string& dest, const RouteTarget& target);
+  ApiStatus deleteRoute(const std::string& rtb_id, const std::string& dest);
   std::string createSecurityGroup(const std::string& vpc_id, const std::string& name);
   Outcome<std::string> runInstance(const std::string& subnet_id, std::optional<Ip4> private_ip,
                                    const std::vector<std::string>& groups, const Tags& tags,
@@ -178,6 +231,11 @@ class Ec2Model {
   ApiStatus detachNetworkInterface(const std::string& attachment_id, bool force);
   ApiStatus deleteNetworkInterface(const std::string& eni_id, std::vector<RealiseEvent>* ev);
   ApiStatus setSourceDestCheck(const std::string& eni_id, bool value);
+  // Admin/test: an instance "down" (or up again); routes targeting its ENIs become blackholes.
+  ApiStatus setInstanceRunning(const std::string& instance_id, bool running);
+  ApiStatus setEniDescription(const std::string& eni_id, const std::string& description);
+  // InvalidGroup.NotFound unless every group exists.
+  ApiStatus setEniGroups(const std::string& eni_id, const std::vector<std::string>& groups);
   ApiStatus assignPrivateIps(const std::string& eni_id, const std::vector<std::string>& ips,
                              int secondary_count, bool allow_reassignment, std::vector<RealiseEvent>* ev,
                              std::vector<Ip4>* assigned);
@@ -198,21 +256,34 @@ class Ec2Model {
   [[nodiscard]] const Subnet* subnet(const std::string& id) const;
   [[nodiscard]] const Vpc* vpc(const std::string& id) const;
   [[nodiscard]] const ElasticIp* address(const std::string& allocation_id) const;
+  [[nodiscard]] const ElasticIp* addressByPublicIp(const std::string& public_ip) const;
+  [[nodiscard]] const RouteTable* routeTable(const std::string& id) const;
+  // The table a subnet uses: its explicit association, else the VPC's main table.
+  [[nodiscard]] const RouteTable* routeTableOfSubnet(const std::string& subnet_id) const;
+  // The table edge-associated with an internet gateway, or nullptr.
+  [[nodiscard]] const RouteTable* gatewayRouteTable(const std::string& gateway_id) const;
+  // "active" or "blackhole" (the target ENI is gone, detached or its instance down).
+  [[nodiscard]] std::string routeState(const Route& r) const;
+  [[nodiscard]] RoutingPlan routingPlan() const;
   // The instance owning `ip` through an attached ENI (IMDS caller identification).
   [[nodiscard]] const Instance* instanceByPrivateIp(Ip4 ip) const;
   [[nodiscard]] const Instance* instanceByName(const std::string& name) const;
   // ENIs attached (status attached) to an instance, by device index.
   [[nodiscard]] std::vector<const Eni*> enisOf(const std::string& instance_id) const;
   [[nodiscard]] std::string dumpJson() const;
+  // Whole collections by id (Describe*, renderers, state dump).
+  [[nodiscard]] const std::map<std::string, Vpc>& vpcs() const { return vpcs_; }
+  [[nodiscard]] const std::map<std::string, Subnet>& subnets() const { return subnets_; }
+  [[nodiscard]] const std::map<std::string, RouteTable>& routeTables() const { return route_tables_; }
+  [[nodiscard]] const std::map<std::string, InternetGateway>& internetGateways() const { return igws_; }
+  [[nodiscard]] const std::map<std::string, Eni>& enis() const { return enis_; }
+  [[nodiscard]] const std::map<std::string, Instance>& instances() const { return instances_; }
+  [[nodiscard]] const std::map<std::string, ElasticIp>& addresses() const { return addresses_; }
 
   ModelConfig& config() { return config_; }
-  Throttler& throttler() { return throttler_; }
-  FaultInjector& faults() { return faults_; }
-  LatencyModel& latency() { return latency_; }
+  [[nodiscard]] const ModelConfig& config() const { return config_; }
 
  private:
-  using Handler = std::function<Outcome<std::string>(const Params&, std::vector<RealiseEvent>*)>;
-  void registerHandlers();
   std::string newId(const std::string& prefix);
   std::string newMac(int seq) const;
   Outcome<Ip4> allocateIp(const Subnet& s, const std::vector<Ip4>& skip = {}) const;
@@ -224,22 +295,27 @@ class Ec2Model {
   [[nodiscard]] std::string ipOwner(Ip4 ip) const;  // ENI id or ""
   RealiseEvent eniEvent(RealiseEvent::Kind k, const Eni& e) const;
   void finishDetach(Eni& e, std::vector<RealiseEvent>* ev);
+  struct RouteRef {
+    RouteTable* table;
+    Cidr dest;     // canonicalised
+    Route* route;  // nullptr when the table has no route for dest
+  };
+  Outcome<RouteRef> findRoute(const std::string& rtb_id, const std::string& dest_text);
+  ApiStatus validateTarget(const RouteTable& rt, const RouteTarget& t) const;
+  ApiStatus validateRoute(const RouteTable& rt, const Cidr& dest, const RouteTarget& t) const;
+  ApiStatus gatewayTableEligible(const RouteTable& rt) const;
+  [[nodiscard]] bool isGatewayTable(const RouteTable& rt) const;
+  [[nodiscard]] bool insideVpc(const std::string& vpc_id, const Cidr& dest) const;
+  [[nodiscard]] bool isVpcCidr(const std::string& vpc_id, const Cidr& dest) const;
+  [[nodiscard]] bool isSubnetCidr(const std::string& vpc_id, const Cidr& dest) const;
+  [[nodiscard]] PlannedRoute planRoute(const Route& r) const;
+  // Clears an Elastic IP's association (EipDisassociated event).
+  void dropAssociation(ElasticIp& a, std::vector<RealiseEvent>* ev);
   Eni* findEni(const std::string& id);
   Tags* tagsOf(const std::string& resource_id);
 
-  // XML renderers
-  std::string subnetXml(const Subnet& s) const;
-  std::string vpcXml(const Vpc& v) const;
-  std::string eniXml(const Eni& e) const;
-  std::string routeTableXml(const RouteTable& r) const;
-  std::string instanceXml(const Instance& i) const;
-  std::string addressXml(const ElasticIp& a) const;
-
   const Clock& clock_;
   ModelConfig config_;
-  Throttler throttler_;
-  FaultInjector faults_;
-  LatencyModel latency_;
   uint64_t id_counter_ = 0;
   int seq_counter_ = 0;
   std::map<std::string, Vpc> vpcs_;
@@ -250,7 +326,7 @@ class Ec2Model {
   std::map<std::string, Instance> instances_;
   std::map<std::string, ElasticIp> addresses_;
   std::map<std::string, std::string> security_groups_;  // id -> vpc
-  std::map<std::string, Handler> handlers_;
+  std::unique_ptr<Ec2QueryFront> front_;                // constructed last: it holds a reference to *this
 };
 
 }  // namespace floatlb::sim

@@ -22,9 +22,15 @@ std::string Ec2Model::dumpJson() const {
   }
   for (const auto& [id, r] : route_tables_) {
     json routes = json::array(), assocs = json::array();
-    for (const auto& rt : r.routes) routes.push_back({{"dest", rt.dest.str()}, {"gateway", rt.gateway_id}});
-    for (const auto& a : r.associations)
-      assocs.push_back({{"id", a.id}, {"subnet", a.subnet_id}, {"main", a.main}});
+    for (const auto& rt : r.routes) {
+      routes.push_back({{"dest", rt.dest.str()},
+                        {"gateway", rt.gateway_id},
+                        {"network_interface", rt.network_interface_id},
+                        {"state", routeState(rt)}});
+    }
+    for (const auto& a : r.associations) {
+      assocs.push_back({{"id", a.id}, {"subnet", a.subnet_id}, {"gateway", a.gateway_id}, {"main", a.main}});
+    }
     j["route_tables"].push_back({{"id", id}, {"routes", routes}, {"associations", assocs}, {"tags", r.tags}});
   }
   for (const auto& [id, g] : igws_) j["internet_gateways"].push_back({{"id", id}, {"vpc", g.vpc_id}});
