@@ -43,8 +43,9 @@ std::optional<int> PortAllocator::allocateNext(std::mt19937_64& rng) {
     }
     return std::nullopt;
   };
-  if (auto p = tryBand(lo_ + reserved, hi_)) return p;
-  return tryBand(lo_, lo_ + reserved - 1);
+  int lowEnd = std::min(hi_, lo_ + reserved - 1);  // the static band, clipped to tiny ranges
+  if (auto p = tryBand(lowEnd + 1, hi_)) return p;
+  return tryBand(lo_, lowEnd);
 }
 
 IpAllocator::IpAllocator(const std::string& cidr) : cidr_(cidr) {

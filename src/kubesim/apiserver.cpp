@@ -50,35 +50,50 @@ const std::regex kQualifiedName(
     "^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/"
     ")?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$");
 
+const char* kDns1035Msg =
+    "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic "
+    "character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for "
+    "validation is '[a-z]([-a-z0-9]*[a-z0-9])?')";
+const char* kDns1123LabelMsg =
+    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start "
+    "and "
+    "end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is "
+    "'[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
+const char* kDns1123SubMsg =
+    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must "
+    "start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is "
+    "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
+
+// The name rule of a resource: "" when `name` is valid, else the real server's explanation.
 std::string nameRule(const std::string& plural, const std::string& name) {
-  if (plural == "services") {
-    if (name.size() > 63 || !std::regex_match(name, kDns1035Label))
-      return "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an "
-             "alphabetic "
-             "character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used "
-             "for "
-             "validation is '[a-z]([-a-z0-9]*[a-z0-9])?')";
-    return "";
-  }
-  if (plural == "namespaces") {
-    if (name.size() > 63 || !std::regex_match(name, kDns1123Label))
-      return "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must "
-             "start "
-             "and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for "
-             "validation is "
-             "'[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
-    return "";
-  }
-  if (plural == "clusterroles" || plural == "roles" || plural == "rolebindings" ||
-      plural == "clusterrolebindings")
+  if (plural.find("role") != std::string::npos)  // RBAC: path segment names
     return name.find('/') != std::string::npos || name.find('%') != std::string::npos ? "may not contain '/'"
                                                                                       : "";
-  if (name.size() > 253 || !std::regex_match(name, kDns1123Sub))
-    return "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
-           "and must "
-           "start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is "
-           "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
-  return "";
+  struct Rule {
+    const std::regex* re;
+    size_t max;
+    const char* msg;
+  };
+  Rule rule = plural == "services"     ? Rule{&kDns1035Label, 63, kDns1035Msg}
+              : plural == "namespaces" ? Rule{&kDns1123Label, 63, kDns1123LabelMsg}
+                                       : Rule{&kDns1123Sub, 253, kDns1123SubMsg};
+  return name.size() > rule.max || !std::regex_match(name, *rule.re) ? rule.msg : "";
+}
+
+// Field validation (`fieldValidation` = Strict | Warn (default) | Ignore): Strict ⇒ 400 "<prefix>strict
+// decoding error: unknown field \"a\", …"; Warn ⇒ one warning per unknown field. Unknown fields are
+// dropped, as decoding into the typed object does on a real server.
+Status checkFields(const ResourceInfo& r, json& obj, const std::string& mode, const std::string& prefix,
+                   std::vector<std::string>& warnings) {
+  std::string msg;
+  auto unknown = unknownFields(r, obj);
+  for (const auto& u : unknown) msg += (msg.empty() ? "" : ", ") + std::string("unknown field \"") + u + "\"";
+  if (mode == "Strict" && !msg.empty()) return badRequest(prefix + "strict decoding error: " + msg);
+  for (const auto& u : unknown) {
+    if (mode != "Ignore") warnings.push_back("unknown field \"" + u + "\"");
+    eraseFieldPath(obj, u);
+  }
+  return okStatus();
 }
 
 std::string keyFor(const json& o) {
@@ -632,19 +647,9 @@ Result<json> ApiServer::decodeBody(const Request& req, const ResourceInfo& r,
   if (obj.is_discarded() || !obj.is_object())
     return badRequest(r.kind + " in version \"" + r.version + "\" cannot be handled as a " + r.kind +
                       ": couldn't get version/kind; json parse error: unexpected end of JSON input");
-  std::string mode = q(req, "fieldValidation");
-  if (mode != "Ignore") {
-    auto unknown = unknownFields(r, obj);
-    if (!unknown.empty()) {
-      std::string msg;
-      for (const auto& u : unknown)
-        msg += (msg.empty() ? "" : ", ") + std::string("unknown field \"") + u + "\"";
-      if (mode == "Strict")
-        return badRequest(r.kind + " in version \"" + r.version + "\" cannot be handled as a " + r.kind +
-                          ": strict decoding error: " + msg);
-      for (const auto& u : unknown) warnings.push_back("unknown field \"" + u + "\"");
-    }
-  }
+  FLB_TRY(checkFields(r, obj, q(req, "fieldValidation"),
+                      r.kind + " in version \"" + r.version + "\" cannot be handled as a " + r.kind + ": ",
+                      warnings));
   if (obj.contains("kind") && obj["kind"] != r.kind)
     return badRequest(r.kind + " in version \"" + r.version + "\" cannot be handled as a " + r.kind +
                       ": the kind in the data (" + obj.value("kind", "") +
@@ -657,7 +662,11 @@ Result<json> ApiServer::decodeBody(const Request& req, const ResourceInfo& r,
 
 namespace {
 Response withWarnings(Response r, const std::vector<std::string>& warnings) {
-  for (const auto& w : warnings) r.headers.emplace_back("Warning", "299 - \"" + w + "\"");
+  for (const auto& w : warnings) {  // 299 - "<text>" with the text quoted as Go's strconv.Quote does
+    std::string quoted;
+    for (char c : w) quoted += c == '"' || c == '\\' ? std::string("\\") + c : std::string(1, c);
+    r.headers.emplace_back("Warning", "299 - \"" + quoted + "\"");
+  }
   return r;
 }
 }  // namespace
@@ -797,17 +806,7 @@ Result<Response> ApiServer::doPatch(const Request& req, const Parsed& p) {
   if (!patched.ok()) return patched.error();
   json next = std::move(patched).value();
   std::vector<std::string> warnings;
-  std::string mode = q(req, "fieldValidation");
-  if (mode != "Ignore") {
-    auto unknown = unknownFields(*p.res, next);
-    if (!unknown.empty()) {
-      std::string msg;
-      for (const auto& u : unknown)
-        msg += (msg.empty() ? "" : ", ") + std::string("unknown field \"") + u + "\"";
-      if (mode == "Strict") return badRequest("strict decoding error: " + msg);
-      for (const auto& u : unknown) warnings.push_back("unknown field \"" + u + "\"");
-    }
-  }
+  FLB_TRY(checkFields(*p.res, next, q(req, "fieldValidation"), "", warnings));
   next["kind"] = p.res->kind;
   next["apiVersion"] = p.res->apiVersion();
   if (!next.contains("metadata") || !next["metadata"].is_object()) next["metadata"] = json::object();
@@ -887,12 +886,8 @@ Result<json> ApiServer::updateObject(const ResourceInfo& r, const json& cur, jso
             causes.push_back({f + ".hostname", "FieldValueInvalid",
                               "Invalid value: \"" + host + "\": must be a DNS name, not an IP address"});
           else if (!std::regex_match(host, kDns1123Sub))
-            causes.push_back({f + ".hostname", "FieldValueInvalid",
-                              "Invalid value: \"" + host +
-                                  "\": a lowercase RFC 1123 subdomain must consist of lower case "
-                                  "alphanumeric characters, '-' or '.', and must start and end with an "
-                                  "alphanumeric character (e.g. 'example.com', regex used for validation is "
-                                  "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"});
+            causes.push_back(
+                {f + ".hostname", "FieldValueInvalid", "Invalid value: \"" + host + "\": " + kDns1123SubMsg});
         }
         if (ing[i].contains("ipMode")) {
           std::string m = ing[i].value("ipMode", "");

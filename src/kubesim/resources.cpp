@@ -383,4 +383,32 @@ std::vector<std::string> unknownFields(const ResourceInfo& r, const json& obj) {
   return out;
 }
 
+void eraseFieldPath(json& obj, const std::string& path) {
+  json* cur = &obj;
+  size_t start = 0;
+  while (cur && start < path.size()) {
+    size_t dot = path.find('.', start);
+    std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    std::vector<size_t> idx;
+    while (!part.empty() && part.back() == ']') {
+      size_t lb = part.rfind('[');
+      if (lb == std::string::npos) return;
+      idx.insert(idx.begin(), std::stoul(part.substr(lb + 1, part.size() - lb - 2)));
+      part.resize(lb);
+    }
+    if (dot == std::string::npos && idx.empty()) {
+      if (cur->is_object()) cur->erase(part);
+      return;
+    }
+    if (!cur->is_object() || !cur->contains(part)) return;
+    cur = &(*cur)[part];
+    for (size_t i : idx) {
+      if (!cur->is_array() || i >= cur->size()) return;
+      cur = &(*cur)[i];
+    }
+    if (dot == std::string::npos) return;
+    start = dot + 1;
+  }
+}
+
 }  // namespace floatlb::kubesim

@@ -34,5 +34,7 @@ std::string openapiV2Protobuf(const std::string& version);
 // kinds with a schema (metadata everywhere; Service, Pod, Namespace, ConfigMap, Secret, Lease, EndpointSlice,
 // Deployment); other kinds only have their top level checked.
 std::vector<std::string> unknownFields(const ResourceInfo& r, const nlohmann::json& obj);
+// Removes the field at a path as unknownFields() reports it ("spec.ports[0].x").
+void eraseFieldPath(nlohmann::json& obj, const std::string& path);
 
 }  // namespace floatlb::kubesim

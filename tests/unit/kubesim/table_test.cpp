@@ -6,6 +6,7 @@
 #include "kubesim/resources.h"
 
 using namespace floatlb::kubesim;
+using json = nlohmann::json;
 
 TEST(HumanDuration, ApimachineryBands) {
   auto s = [](int64_t sec) { return humanDuration(sec * 1000); };
@@ -150,4 +151,15 @@ TEST(Discovery, LegacyAndAggregated) {
   auto agg = aggregatedDiscovery(true);
   EXPECT_EQ(agg["kind"], "APIGroupDiscoveryList");
   EXPECT_EQ(agg["items"][0]["metadata"]["name"], "");
+}
+
+TEST(Schema, UnknownFieldsAndPruning) {
+  const ResourceInfo* svc = findResource("", "v1", "services");
+  ASSERT_NE(svc, nullptr);
+  json o = json::parse(R"({"metadata":{"name":"x","bogus":1},"spec":{"ports":[{"port":1,"x":2}],"selector":{"any":"thing"}},"extra":{}})");
+  auto u = unknownFields(*svc, o);
+  EXPECT_EQ(u, (std::vector<std::string>{"extra", "metadata.bogus", "spec.ports[0].x"}));
+  for (const auto& p : u) eraseFieldPath(o, p);
+  EXPECT_EQ(o, json::parse(R"({"metadata":{"name":"x"},"spec":{"ports":[{"port":1}],"selector":{"any":"thing"}}})"));
+  EXPECT_TRUE(unknownFields(*svc, o).empty());
 }
