@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -118,20 +119,33 @@ MotoServer* g_moto = nullptr;
 class RecordingTransport final : public HttpTransport {
  public:
   explicit RecordingTransport(std::unique_ptr<HttpTransport> inner) : inner_(std::move(inner)) {}
+  // The executor issues its observation reads concurrently: the log is guarded.
   Result<HttpResponse> send(const HttpRequest& r) override {
-    bodies.push_back(r.body);
+    {
+      std::lock_guard l(mu_);
+      bodies_.push_back(r.body);
+    }
     return inner_->send(r);
   }
   bool sent(const std::string& action, const std::string& fragment) const {
-    for (const auto& b : bodies) {
+    std::lock_guard l(mu_);
+    for (const auto& b : bodies_) {
       if (b.rfind("Action=" + action + "&", 0) == 0 && b.find(fragment) != std::string::npos) return true;
     }
     return false;
   }
-  std::vector<std::string> bodies;
 
  private:
+  mutable std::mutex mu_;
+  std::vector<std::string> bodies_;
   std::unique_ptr<HttpTransport> inner_;
+
+ public:
+  // A copy of every body sent so far.
+  std::vector<std::string> bodies() const {
+    std::lock_guard l(mu_);
+    return bodies_;
+  }
 };
 
 class MotoTest : public ::testing::Test {
@@ -245,7 +259,7 @@ TEST_F(MotoTest, TakeoverThenFailoverToOtherAz) {
   const Filters eni_tag = {{"tag:loxiType", {g.tags.eni()}}};
   auto mutations_sent = [&] {
     size_t n = 0;
-    for (const auto& b : http_->bodies) n += b.rfind("Action=Describe", 0) != 0;
+    for (const auto& b : http_->bodies()) n += b.rfind("Action=Describe", 0) != 0;
     return n;
   };
 
