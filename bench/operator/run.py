@@ -26,7 +26,8 @@ def run(n):
     lbs = [FakeLoxilb(), FakeLoxilb()]
     op = None
     try:
-        op = Operator(ks, lbs, ks.kubeconfig, ["--cidrPools=defaultPool=198.18.0.1-198.18.3.254", "--setUniqueIP"])
+        op = Operator(ks, lbs, ks.kubeconfig, ["--setUniqueIP"],
+                      external_cidr="198.18.0.1-198.18.3.254")
         ks.request("POST", "/api/v1/namespaces/default/pods", pod("web", "web"))
         t_create, names = {}, []
         for i in range(n):

@@ -1,4 +1,5 @@
-// The operator's side effects behind small interfaces: HTTP to the floatlb instances and writes to
+// The operator's side effects behind small interfaces: HTTP to the floatlb instances (synchronous
+// for the rare role calls, asynchronous LbOps for rules, probes and drift lists) and writes to
 // the Kubernetes API. The real ones live in apps/kube-floatlb's shell (src/operator/shell.cpp);
 // tests use in-memory fakes.
 #pragma once
@@ -14,6 +15,25 @@ namespace floatlb::kube {
 struct HttpReply {
   int code = 0;  // 0 = no HTTP answer (connection refused, timeout)
   std::string body;
+  Duration retry_after{};  // the server's Retry-After (429/503), zero when absent
+};
+
+// One request to one floatlb instance, done off the reconcile thread by that instance's worker
+// (shell.cpp's LbWorkers; tests run them inline). Ops run in submission order per instance; a
+// queued op is replaced in place by a newer one with the same key (latest intent wins), so a
+// worker's queue holds at most one op per rule key plus the probe and the list.
+struct LbOp {
+  enum Kind { kProbe, kList, kPost, kDelete } kind = kProbe;
+  size_t instance = 0;
+  std::string key;  // rule key for kPost/kDelete, "probe" / "list" otherwise
+  std::string method, path, body;
+  Duration timeout{};
+  uint64_t seq = 0;
+};
+
+struct LbResult {
+  LbOp op;
+  HttpReply reply;
 };
 
 class LbTransport {
@@ -34,6 +54,8 @@ class KubeWriter {
                                     const k8s::Json& patch) = 0;
   virtual Status createEvent(const std::string& ns, const k8s::Json& event) = 0;
   virtual Status patchEvent(const std::string& ns, const std::string& name, const k8s::Json& patch) = 0;
+  // After a failed write: how long the API server asked us to wait (429/503 Retry-After), else zero.
+  virtual Duration retryAfter() { return Duration::zero(); }
 };
 
 }  // namespace floatlb::kube

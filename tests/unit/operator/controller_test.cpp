@@ -64,11 +64,21 @@ struct World {
     kube.deliver(*c);
     c->setSynced();
   }
+  // The instance workers, inline: every queued LbOp is answered by the fake instances.
+  void pump() {
+    for (auto ops = c->takeLbOps(); !ops.empty(); ops = c->takeLbOps()) {
+      for (auto& op : ops) {
+        HttpReply rep = lb.request(op.instance, op.method, op.path, op.body, op.timeout);
+        c->lbDone({std::move(op), std::move(rep)});
+      }
+    }
+  }
   // Runs the controller until nothing is due, feeding writes back as the watch would.
-  void settle(int rounds = 6) {
+  void settle(int rounds = 10) {
     for (int i = 0; i < rounds; ++i) {
       kube.deliver(*c);
       TimePoint next = c->step();
+      pump();
       kube.deliver(*c);
       if (next > clock.now())
         clock.advance(std::min<Duration>(next - clock.now(), std::chrono::milliseconds(250)));
@@ -79,6 +89,7 @@ struct World {
     while (clock.now() < end) {
       kube.deliver(*c);
       c->step();
+      pump();
       clock.advance(std::chrono::milliseconds(100));
     }
     kube.deliver(*c);
