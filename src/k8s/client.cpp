@@ -152,8 +152,7 @@ HttpResponse ApiClient::perform(void* vh, const std::string& method, const std::
       curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &key);
       curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
     }
-  } else if (!warned_plain_) {
-    warned_plain_ = true;  // like kubectl: credentials are only ever sent over TLS
+  } else if (!warned_plain_.exchange(true)) {  // like kubectl: credentials are only ever sent over TLS
     FLB_WARN("k8s", "{} is plain http: no credentials are sent", cfg_.server);
   }
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);

@@ -66,7 +66,7 @@ class ApiClient {
   std::mutex pool_mu_;
   std::vector<void*> pool_;
   std::atomic<uint64_t> requests_{0};
-  bool warned_plain_ = false;
+  std::atomic<bool> warned_plain_{false};
 };
 
 // Runs a Reflector for one resource path (e.g. /api/v1/services) until `stop`; deltas and the

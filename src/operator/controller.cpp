@@ -35,10 +35,9 @@ std::string rfc3339(int64_t wall_ms) {
 
 }  // namespace
 
-Controller::Controller(Options o, const Clock& clock, KubeWriter& kube, LbTransport& lb)
+Controller::Controller(Options o, const Clock& clock, LbTransport& lb)
     : opts_(std::move(o)),
       clock_(clock),
-      kube_(kube),
       lb_(lb),
       ipam_(opts_.pools, opts_.unique_ip),
       limiter_(seconds(1), seconds(60), 0.1) {
@@ -144,7 +143,8 @@ TimePoint Controller::step() {
     recover();
     recovered_ = true;
   }
-  if (opts_.set_roles && (roles_dirty_ || now >= next_roles_)) {
+  // Roles wait for every instance's first probe: electing from a partial view could flip a MASTER.
+  if (opts_.set_roles && allProbed() && (roles_dirty_ || now >= next_roles_)) {
     roles(roles_dirty_);
     roles_dirty_ = false;
     next_roles_ = now + opts_.lb_check;
@@ -207,6 +207,10 @@ void Controller::recover() {
   initial_.clear();
   for (const auto& [k, v] : services_) initial_.insert(k);
   enqueueAll();
+}
+
+bool Controller::allProbed() const {
+  return std::all_of(instances_.begin(), instances_.end(), [](const Instance& x) { return x.probed; });
 }
 
 std::vector<LbOp> Controller::takeLbOps() {
@@ -295,12 +299,8 @@ void Controller::program(const std::string& key, const ServiceView& svc, const J
     return;
   }
   if (!want.empty() && !opts_.finalizer.empty() && !svc.hasFinalizer(opts_.finalizer)) {
-    Status f = editFinalizer(svc, obj, /*add=*/true);
-    if (!f.ok()) {
-      FLB_WARN("operator", "{}: adding the finalizer failed: {}", key, f.error().message);
-      retryLater(key, kube_.retryAfter());
-      return;
-    }
+    finalizer(svc, obj, /*add=*/true);  // the first rule is sent once it is on (kubeDone re-queues)
+    return;
   }
   st.desired = want;
   if (want.empty()) {
@@ -335,22 +335,9 @@ void Controller::program(const std::string& key, const ServiceView& svc, const J
     return;
   }
   if (some_instance_has_all) {
-    std::vector<IngressEntry> ingress = ingressFor(*plan.vip, opts_);
-    if (svc.ingress != ingress) {
-      Status s = kube_.patchServiceStatus(svc.ns, svc.name, statusPatch(ingress));
-      if (s.ok()) {
-        ++stats_.status_writes;
-        emit(svc, {"EnsuredLoadBalancer",
-                   "load balancer " + plan.vip->str() + " on " + std::to_string(instances_.size()) +
-                       " floatlb instance(s)",
-                   false});
-      } else {
-        ++stats_.api_errors;
-        FLB_WARN("operator", "{}: status write failed: {}", key, s.error().message);
-        retryLater(key, kube_.retryAfter());
-        return;
-      }
-    }
+    writeStatus(svc, ingressFor(*plan.vip, opts_),
+                "load balancer " + plan.vip->str() + " on " + std::to_string(instances_.size()) +
+                    " floatlb instance(s)");
   }
   if (settled) limiter_.forget(key);
 }
@@ -370,35 +357,29 @@ void Controller::teardown(const std::string& key, const ServiceView* svc, const 
   if (!removeRules(key, rules)) return;  // deleteDone re-queues the key
   bool had_address = ipam_.addressOf(key).has_value();
   ipam_.release(key);
-  states_.erase(key);
+  bool had_state = states_.erase(key) != 0;
   if (had_address) {  // a pending Service may now get the address
     for (const auto& [k, v] : services_) {
       if (k != key && !ipam_.addressOf(k)) enqueue(k);
     }
   }
   if (svc == nullptr) {
+    status_sent_.erase(key);
     limiter_.forget(key);
     return;
   }
+  if (had_state && !rules.empty())
+    emit(*svc, {"DeletedLoadBalancer", "rules removed from the floatlb instances", false});
   if (!svc->deleting && !svc->ingress.empty()) {
-    Status s = kube_.patchServiceStatus(svc->ns, svc->name, statusPatch({}));
-    if (!s.ok()) {
-      ++stats_.api_errors;
-      retryLater(key, kube_.retryAfter());
-      return;
-    }
-    ++stats_.status_writes;
+    writeStatus(*svc, {}, "");
+    return;  // the finalizer goes once the cleared status is seen
   }
   if (!opts_.finalizer.empty() && svc->hasFinalizer(opts_.finalizer)) {
-    Status f = editFinalizer(*svc, *obj, /*add=*/false);
-    if (!f.ok() && f.error().code != ErrorCode::kNotFound) {
-      FLB_WARN("operator", "{}: removing the finalizer failed: {}", key, f.error().message);
-      retryLater(key, kube_.retryAfter());
-      return;
-    }
+    finalizer(*svc, *obj, /*add=*/false);
+    return;
   }
+  status_sent_.erase(key);
   limiter_.forget(key);
-  if (!rules.empty()) emit(*svc, {"DeletedLoadBalancer", "rules removed from the floatlb instances", false});
 }
 
 bool Controller::removeRules(const std::string& key, const std::map<std::string, LbRule>& rules) {
@@ -611,41 +592,84 @@ void Controller::listDone(size_t i, const HttpReply& rep) {
 
 // ---- Kubernetes writes -------------------------------------------------------------------------
 
-Status Controller::editFinalizer(const ServiceView& svc, const Json& obj, bool add) {
-  Json cur = obj;
-  for (int attempt = 0; attempt < 5; ++attempt) {
-    if (!cur.contains("apiVersion")) cur["apiVersion"] = "v1";  // list items carry no kind
-    if (!cur.contains("kind")) cur["kind"] = "Service";
-    Json& md = cur["metadata"];
-    Json list = Json::array();
-    bool present = false;
-    if (const Json* f = k8s::member(md, "finalizers"); f != nullptr && f->is_array()) {
-      for (const auto& v : *f) {
-        if (v.is_string() && v.get<std::string>() == opts_.finalizer) {
-          present = true;
-          if (!add) continue;
-        }
-        list.push_back(v);
-      }
-    }
-    if (add == present) return okStatus();
-    if (add) list.push_back(opts_.finalizer);
-    md["finalizers"] = list;
-    Status s = kube_.updateService(cur);
-    if (s.ok()) {
-      ++stats_.finalizer_writes;
-      services_[svc.key()] = cur;  // the watch brings the new resourceVersion
-      return s;
-    }
-    if (s.error().code != ErrorCode::kConflict) {
-      ++stats_.api_errors;
-      return s;
-    }
-    auto fresh = kube_.getService(svc.ns, svc.name);
-    if (!fresh) return fresh.error();
-    cur = *fresh;
+void Controller::submitKube(KubeOp op) {
+  op.seq = ++op_seq_;
+  kube_outbox_.push_back(std::move(op));
+}
+
+std::vector<KubeOp> Controller::takeKubeOps() {
+  std::vector<KubeOp> out;
+  out.swap(kube_outbox_);
+  return out;
+}
+
+void Controller::finalizer(const ServiceView& svc, const Json& obj, bool add) {
+  if (!finalizer_inflight_.insert(svc.key()).second) return;  // one edit at a time per Service
+  submitKube({add ? KubeOp::kAddFinalizer : KubeOp::kRemoveFinalizer, svc.key(), svc.ns, svc.name, obj,
+              opts_.finalizer});
+}
+
+void Controller::writeStatus(const ServiceView& svc, const std::vector<IngressEntry>& ingress,
+                             const std::string& note) {
+  if (svc.ingress == ingress) {
+    status_sent_.erase(svc.key());
+    return;
   }
-  return makeError(ErrorCode::kConflict, "finalizer update kept conflicting");
+  Json patch = statusPatch(ingress);
+  std::string text = k8s::dump(patch);
+  auto it = status_sent_.find(svc.key());
+  if (it != status_sent_.end() && it->second.ingress == text &&
+      (it->second.resource_version == svc.resource_version || it->second.resource_version.empty())) {
+    return;  // on the way, or written and the watch has not brought it back yet
+  }
+  status_sent_[svc.key()] = {text, ""};
+  KubeOp op{KubeOp::kStatus, svc.key(), svc.ns, svc.name, std::move(patch), note};
+  submitKube(std::move(op));
+}
+
+void Controller::kubeDone(const KubeResult& r) {
+  const KubeOp& op = r.op;
+  if (op.kind == KubeOp::kEvent || op.kind == KubeOp::kEventPatch) {
+    if (!r.status.ok()) ++stats_.api_errors;
+    return;
+  }
+  if (op.kind == KubeOp::kStatus) {
+    auto sent = status_sent_.find(op.key);
+    if (!r.status.ok()) {
+      ++stats_.api_errors;
+      if (sent != status_sent_.end()) status_sent_.erase(sent);
+      FLB_WARN("operator", "{}: status write failed: {}", op.key, r.status.error().message);
+      retryLater(op.key, r.retry_after);
+      return;
+    }
+    ++stats_.status_writes;
+    auto it = services_.find(op.key);
+    if (sent != status_sent_.end() && it != services_.end()) {
+      sent->second.resource_version = k8s::resourceVersion(it->second);
+    }
+    if (!op.text.empty() && it != services_.end()) {
+      emit(parseService(it->second), {"EnsuredLoadBalancer", op.text, false});
+    }
+    enqueue(op.key);
+    return;
+  }
+  finalizer_inflight_.erase(op.key);
+  if (!r.status.ok() &&
+      !(op.kind == KubeOp::kRemoveFinalizer && r.status.error().code == ErrorCode::kNotFound)) {
+    ++stats_.api_errors;
+    FLB_WARN("operator", "{}: {} the finalizer failed: {}", op.key,
+             op.kind == KubeOp::kAddFinalizer ? "adding" : "removing", r.status.error().message);
+    retryLater(op.key, r.retry_after);
+    return;
+  }
+  ++stats_.finalizer_writes;
+  if (r.object && services_.count(op.key) != 0) services_[op.key] = *r.object;  // the watch brings the new RV
+  if (op.kind == KubeOp::kRemoveFinalizer) {
+    status_sent_.erase(op.key);
+    limiter_.forget(op.key);
+    return;
+  }
+  enqueue(op.key);
 }
 
 void Controller::emit(const ServiceView& svc, const Problem& p) {
@@ -664,7 +688,7 @@ void Controller::emit(const ServiceView& svc, const Problem& p) {
     it->second.count++;
     it->second.last = now;
     Json patch = {{"count", it->second.count}, {"lastTimestamp", ts}};
-    if (!kube_.patchEvent(svc.ns, it->second.name, patch).ok()) ++stats_.api_errors;
+    submitKube({KubeOp::kEventPatch, svc.key() + "#event", svc.ns, it->second.name, std::move(patch), ""});
     return;
   }
   char suffix[24];
@@ -690,7 +714,7 @@ void Controller::emit(const ServiceView& svc, const Problem& p) {
              {"firstTimestamp", ts},
              {"lastTimestamp", ts},
              {"count", 1}};
-  if (!kube_.createEvent(svc.ns, ev).ok()) ++stats_.api_errors;
+  submitKube({KubeOp::kEvent, svc.key() + "#event", svc.ns, svc.name, std::move(ev), ""});
   events_[id] = rec;
 }
 

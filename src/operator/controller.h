@@ -1,10 +1,11 @@
 // The reconciler of kube-floatlb (kubernetes.md §1.6-§1.9). Single-threaded and pure apart from
-// its ports (KubeWriter, LbTransport for role calls) and the injected Clock: informer deltas go in
+// LbTransport (role calls only) and the injected Clock: informer deltas go in
 // through the *Changed/*Deleted calls, step() does every piece of work that is due (probes, roles,
 // drift check, the per-Service queue) and says when to call it again. Requests to the floatlb
 // instances (rule POST/DELETE, probes, drift lists) are not made here: they leave as LbOps
 // (takeLbOps) and their answers come back through lbDone, which re-queues the Service concerned,
-// so one slow or dead instance never stalls the reconcile of others. An instance is reconciled
+// so one slow or dead instance never stalls the reconcile of others. Kubernetes writes (finalizer,
+// status, Events) leave the same way as KubeOps and come back through kubeDone. An instance is reconciled
 // against only after its rule list was read once (what it holds is known); failing Services
 // back off per key (RateLimiter, 1 s doubling to 60 s, 10 % jitter, at least a server's Retry-After).
 #pragma once
@@ -36,7 +37,7 @@ struct ControllerStats {
 
 class Controller {
  public:
-  Controller(Options o, const Clock& clock, KubeWriter& kube, LbTransport& lb);
+  Controller(Options o, const Clock& clock, LbTransport& lb);
 
   void serviceChanged(const k8s::Json& obj);
   void serviceDeleted(const std::string& key);
@@ -54,6 +55,9 @@ class Controller {
   // Requests for the instance workers, in order; and their answers.
   std::vector<LbOp> takeLbOps();
   void lbDone(const LbResult& r);
+  // Writes for the Kubernetes API writers (performKubeOp), and their answers.
+  std::vector<KubeOp> takeKubeOps();
+  void kubeDone(const KubeResult& r);
 
   void appendMetrics(MetricsWriter& w) const;
   [[nodiscard]] const ControllerStats& stats() const { return stats_; }
@@ -113,15 +117,18 @@ class Controller {
   void listDone(size_t i, const HttpReply& rep);
   [[nodiscard]] bool ready(size_t i) const { return instances_[i].alive && instances_[i].known; }
   void probe();
+  [[nodiscard]] bool allProbed() const;
   void roles(bool force);
-  Status editFinalizer(const ServiceView& svc, const k8s::Json& obj, bool add);
+  void submitKube(KubeOp op);
+  void finalizer(const ServiceView& svc, const k8s::Json& obj, bool add);
+  // Sends the status unless the same one is on the way or was written to this resourceVersion.
+  void writeStatus(const ServiceView& svc, const std::vector<IngressEntry>& ingress, const std::string& note);
   void emit(const ServiceView& svc, const Problem& p);
   std::vector<const SliceView*> slicesOf(const std::string& svc_key) const;
   [[nodiscard]] std::string instName() const { return opts_.zone + "-inst0"; }
 
   Options opts_;
   const Clock& clock_;
-  KubeWriter& kube_;
   LbTransport& lb_;
   Ipam ipam_;
   RoleElector elector_;
@@ -140,6 +147,13 @@ class Controller {
   std::map<std::string, EventRecord> events_;
   RateLimiter limiter_;
   std::vector<LbOp> outbox_;
+  std::vector<KubeOp> kube_outbox_;
+  std::set<std::string> finalizer_inflight_;  // Service keys
+  struct StatusSent {
+    std::string ingress;           // JSON of what was sent
+    std::string resource_version;  // of the Service when sent: skip re-sending until the watch moves on
+  };
+  std::map<std::string, StatusSent> status_sent_;
   uint64_t op_seq_ = 0;
   TimePoint next_probe_{}, next_drift_{}, next_resync_{}, next_roles_{};
   bool roles_dirty_ = true;

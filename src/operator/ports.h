@@ -4,6 +4,7 @@
 // tests use in-memory fakes.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "common/clock.h"
@@ -57,5 +58,27 @@ class KubeWriter {
   // After a failed write: how long the API server asked us to wait (429/503 Retry-After), else zero.
   virtual Duration retryAfter() { return Duration::zero(); }
 };
+
+// One write to the Kubernetes API, done off the reconcile thread by the shell's writer pool
+// (tests run them inline). Ops with the same key run in submission order, never concurrently.
+struct KubeOp {
+  enum Kind { kAddFinalizer, kRemoveFinalizer, kStatus, kEvent, kEventPatch } kind = kStatus;
+  std::string key;  // serialisation key: the Service key ("<key>#event" for its Events)
+  std::string ns, name;
+  k8s::Json body;    // the Service as last seen (finalizer ops), the patch, or the Event
+  std::string text;  // finalizer ops: the finalizer; kStatus: the note of the Normal event after it
+  uint64_t seq = 0;
+};
+
+struct KubeResult {
+  KubeOp op;
+  Status status = okStatus();
+  std::optional<k8s::Json> object;  // finalizer ops: the Service as written
+  Duration retry_after{};           // the API's Retry-After after a 429
+};
+
+// Performs one op: the finalizer edits are PUTs of the object as read (unknown fields kept) with
+// its resourceVersion, re-read and retried on 409 up to 5 times.
+KubeResult performKubeOp(KubeWriter& w, KubeOp op);
 
 }  // namespace floatlb::kube

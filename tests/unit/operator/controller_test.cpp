@@ -58,19 +58,24 @@ struct World {
   Options opts = seedOptions();
 
   void start() {
-    c = std::make_unique<Controller>(opts, clock, kube, lb);
+    c = std::make_unique<Controller>(opts, clock, lb);
     c->nodeChanged(node("node1", "192.168.218.10"));
     c->nodeChanged(node("node2", "192.168.228.10"));
     kube.deliver(*c);
     c->setSynced();
   }
   // The instance workers, inline: every queued LbOp is answered by the fake instances.
+  // The Kubernetes writers too, against the fake API.
   void pump() {
-    for (auto ops = c->takeLbOps(); !ops.empty(); ops = c->takeLbOps()) {
+    for (int round = 0; round < 100; ++round) {
+      auto ops = c->takeLbOps();
+      auto writes = c->takeKubeOps();
+      if (ops.empty() && writes.empty()) return;
       for (auto& op : ops) {
         HttpReply rep = lb.request(op.instance, op.method, op.path, op.body, op.timeout);
         c->lbDone({std::move(op), std::move(rep)});
       }
+      for (auto& w : writes) c->kubeDone(performKubeOp(kube, std::move(w)));
     }
   }
   // Runs the controller until nothing is due, feeding writes back as the watch would.
@@ -362,7 +367,7 @@ TEST(Controller, RejectedRuleIsAWarningAndNotRetriedHot) {
 TEST(Controller, StandbyWritesNothing) {
   World w;
   w.kube.put(service("nginx-lb1", 55002, 31634));
-  w.c = std::make_unique<Controller>(w.opts, w.clock, w.kube, w.lb);
+  w.c = std::make_unique<Controller>(w.opts, w.clock, w.lb);
   w.c->setLeader(false);
   w.c->nodeChanged(node("node1", "192.168.218.10"));
   w.kube.deliver(*w.c);
