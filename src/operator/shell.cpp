@@ -299,12 +299,8 @@ class KubeWriters {
       auto it = q_.end();
       cv_.wait(l, [&] {
         if (quit_) return true;
-        std::set<std::string> ahead;  // keys of earlier queued ops: order within a key is kept
-        for (it = q_.begin(); it != q_.end(); ++it) {
-          if (busy_.count(it->key) == 0 && ahead.count(it->key) == 0) return true;
-          ahead.insert(it->key);
-        }
-        return false;
+        it = pick();
+        return it != q_.end();
       });
       if (quit_) return;
       KubeOp op = std::move(*it);
@@ -317,6 +313,27 @@ class KubeWriters {
       busy_.erase(key);
       cv_.notify_all();
     }
+  }
+  // The first runnable op, finalizer edits before status writes before Events (a Service's first
+  // rule waits for its finalizer); a key that is busy or has an earlier op queued is not runnable.
+  std::deque<KubeOp>::iterator pick() {
+    auto best = q_.end();
+    int best_rank = 3;
+    std::set<std::string> ahead;
+    for (auto it = q_.begin(); it != q_.end(); ++it) {
+      bool runnable = busy_.count(it->key) == 0 && ahead.count(it->key) == 0;
+      ahead.insert(it->key);
+      if (!runnable) continue;
+      int rank = it->kind == KubeOp::kAddFinalizer || it->kind == KubeOp::kRemoveFinalizer ? 0
+                 : it->kind == KubeOp::kStatus                                             ? 1
+                                                                                           : 2;
+      if (rank < best_rank) {
+        best = it;
+        best_rank = rank;
+        if (rank == 0) break;
+      }
+    }
+    return best;
   }
   KubeWriter& w_;
   std::function<void(KubeResult)> done_;
