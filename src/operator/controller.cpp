@@ -116,6 +116,15 @@ std::vector<const SliceView*> Controller::slicesOf(const std::string& svc_key) c
 
 void Controller::enqueue(const std::string& key, Duration delay) {
   TimePoint due = clock_.now() + delay;
+  // A key backing off waits its turn, whatever re-queues it meanwhile (another instance's answer,
+  // a status write coming back through the watch): no hot retry loop against a failing instance.
+  if (auto b = backoff_until_.find(key); b != backoff_until_.end()) {
+    if (b->second <= clock_.now()) {
+      backoff_until_.erase(b);
+    } else {
+      due = std::max(due, b->second);
+    }
+  }
   auto it = queue_.find(key);
   if (it == queue_.end() || due < it->second) queue_[key] = due;
 }
@@ -126,7 +135,14 @@ void Controller::enqueueAll(Duration delay) {
 }
 
 void Controller::retryLater(const std::string& key, Duration at_least) {
-  queue_[key] = clock_.now() + limiter_.when(key, at_least);
+  TimePoint due = clock_.now() + limiter_.when(key, at_least);
+  backoff_until_[key] = due;
+  queue_[key] = due;
+}
+
+void Controller::succeeded(const std::string& key) {
+  limiter_.forget(key);
+  backoff_until_.erase(key);
 }
 
 // ---- step ------------------------------------------------------------------------------------
@@ -295,7 +311,7 @@ void Controller::program(const std::string& key, const ServiceView& svc, const J
   bool settled = removeRules(key, stale);
   if (plan.hold) {
     st.desired.clear();
-    if (settled) limiter_.forget(key);
+    if (settled) succeeded(key);
     return;
   }
   if (!want.empty() && !opts_.finalizer.empty() && !svc.hasFinalizer(opts_.finalizer)) {
@@ -304,7 +320,7 @@ void Controller::program(const std::string& key, const ServiceView& svc, const J
   }
   st.desired = want;
   if (want.empty()) {
-    if (settled) limiter_.forget(key);
+    if (settled) succeeded(key);
     return;
   }
   bool any_alive = false, some_instance_has_all = false;
@@ -339,7 +355,7 @@ void Controller::program(const std::string& key, const ServiceView& svc, const J
                 "load balancer " + plan.vip->str() + " on " + std::to_string(instances_.size()) +
                     " floatlb instance(s)");
   }
-  if (settled) limiter_.forget(key);
+  if (settled) succeeded(key);
 }
 
 void Controller::teardown(const std::string& key, const ServiceView* svc, const Json* obj) {
@@ -365,7 +381,7 @@ void Controller::teardown(const std::string& key, const ServiceView* svc, const 
   }
   if (svc == nullptr) {
     status_sent_.erase(key);
-    limiter_.forget(key);
+    succeeded(key);
     return;
   }
   if (had_state && !rules.empty())
@@ -379,7 +395,7 @@ void Controller::teardown(const std::string& key, const ServiceView* svc, const 
     return;
   }
   status_sent_.erase(key);
-  limiter_.forget(key);
+  succeeded(key);
 }
 
 bool Controller::removeRules(const std::string& key, const std::map<std::string, LbRule>& rules) {
@@ -666,7 +682,7 @@ void Controller::kubeDone(const KubeResult& r) {
   if (r.object && services_.count(op.key) != 0) services_[op.key] = *r.object;  // the watch brings the new RV
   if (op.kind == KubeOp::kRemoveFinalizer) {
     status_sent_.erase(op.key);
-    limiter_.forget(op.key);
+    succeeded(op.key);
     return;
   }
   enqueue(op.key);

@@ -102,6 +102,7 @@ class Controller {
   void enqueue(const std::string& key, Duration delay = Duration::zero());
   void enqueueAll(Duration delay = Duration::zero());
   void retryLater(const std::string& key, Duration at_least = Duration::zero());
+  void succeeded(const std::string& key);
   void recover();
   void reconcile(const std::string& key);
   void program(const std::string& key, const ServiceView& svc, const k8s::Json& obj);
@@ -146,6 +147,7 @@ class Controller {
   std::map<std::string, TimePoint> queue_;
   std::map<std::string, EventRecord> events_;
   RateLimiter limiter_;
+  std::map<std::string, TimePoint> backoff_until_;  // keys that failed: not reconciled before
   std::vector<LbOp> outbox_;
   std::vector<KubeOp> kube_outbox_;
   std::set<std::string> finalizer_inflight_;  // Service keys

@@ -382,5 +382,73 @@ TEST(Controller, StandbyWritesNothing) {
   EXPECT_EQ(w.lb.inst[0].rules.size(), 1u);
 }
 
+TEST(Controller, AHungInstanceDelaysOnlyItself) {
+  World w;
+  w.kube.put(service("nginx-lb1", 55002, 31634));
+  w.start();
+  w.c->sliceChanged(slice("nginx-lb1", "node1"));
+  std::vector<LbOp> held;  // instance 1's requests: sent, never answered
+  for (int i = 0; i < 30; ++i) {
+    w.kube.deliver(*w.c);
+    w.c->step();
+    for (int round = 0; round < 20; ++round) {
+      auto ops = w.c->takeLbOps();
+      auto writes = w.c->takeKubeOps();
+      if (ops.empty() && writes.empty()) break;
+      for (auto& op : ops) {
+        if (op.instance == 1) {
+          held.push_back(op);
+          continue;
+        }
+        HttpReply rep = w.lb.request(op.instance, op.method, op.path, op.body, op.timeout);
+        w.c->lbDone({op, rep});
+      }
+      for (auto& k : writes) w.c->kubeDone(performKubeOp(w.kube, std::move(k)));
+    }
+    w.clock.advance(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(w.lb.inst[0].rules.size(), 1u);
+  EXPECT_EQ(w.ingress("nginx-lb1"), R"({"ingress":[{"hostname":"llb-198.18.100.10"}]})");
+  EXPECT_TRUE(w.lb.inst[1].rules.empty());
+  EXPECT_FALSE(held.empty());
+  for (const auto& op : held)
+    EXPECT_NE(op.kind, LbOp::kPost);  // its list never came back: nothing sent blind
+}
+
+TEST(Controller, FailingInstanceBacksOffExponentiallyAndRetryAfterIsHonoured) {
+  World w;
+  w.kube.put(service("nginx-lb1", 55002, 31634));
+  w.start();
+  w.c->sliceChanged(slice("nginx-lb1", "node1"));
+  w.lb.inst[0].fail_posts = 1000;
+  w.advance(std::chrono::seconds(10));
+  // 1 s, 2 s, 4 s (+ up to 10 % each): the first POST and 3 retries in 10 s, not one per step.
+  size_t posts = w.lb.count(0, "POST /netlox/v1/config/loadbalancer");
+  EXPECT_GE(posts, 3u);
+  EXPECT_LE(posts, 5u);
+  EXPECT_EQ(w.c->limiter().backingOff(), 1u);
+  w.lb.inst[0].fail_posts = 0;
+  w.advance(std::chrono::seconds(10));
+  EXPECT_EQ(w.lb.inst[0].rules.size(), 1u);
+  EXPECT_EQ(w.c->limiter().backingOff(), 0u);  // forgotten once converged
+
+  // 429 + Retry-After: 7 => no retry before 7 s.
+  Json s = w.svc("nginx-lb1");
+  s["metadata"]["annotations"] = {{"loxilb.io/timeout", "900"}};
+  w.kube.put(s);
+  w.lb.inst[1].throttle_posts = 1;
+  size_t before = w.lb.count(1, "POST /netlox/v1/config/loadbalancer");
+  w.advance(std::chrono::seconds(6));
+  EXPECT_EQ(w.lb.count(1, "POST /netlox/v1/config/loadbalancer"), before + 1);
+  w.advance(std::chrono::seconds(3));
+  EXPECT_EQ(w.lb.count(1, "POST /netlox/v1/config/loadbalancer"), before + 2);
+  EXPECT_EQ(w.lb.inst[1].rules.begin()->second["serviceArguments"]["inactiveTimeOut"], 900);
+  EXPECT_EQ(w.c->limiter().throttled(), 1u);
+  MetricsWriter m;
+  w.c->appendMetrics(m);
+  EXPECT_NE(m.str().find("kube_floatlb_reconcile_retry_after_total 1"), std::string::npos);
+  EXPECT_NE(m.str().find("kube_floatlb_lb_throttled_total 1"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace floatlb::kube
