@@ -54,8 +54,8 @@ TEST(KubeProxy, LocalPolicyOnlyThisNodesEndpointsElseDrop) {
 
 TEST(KubeProxy, ClusterPolicyMasqueradesAndBalancesReadyEndpoints) {
   json svcs = json::array({lbService("Cluster")});
-  json slices = {slice(
-      {{"192.168.218.4", kNodeA, true}, {"192.168.228.7", kNodeB, true}, {"192.168.228.8", kNodeB, false}})};
+  json slices = json::array({slice(
+      {{"192.168.218.4", kNodeA, true}, {"192.168.228.7", kNodeB, true}, {"192.168.228.8", kNodeB, false}})});
   std::string r = nftRuleset(proxyRules(kNodeA, svcs, slices));
   EXPECT_NE(r.find("tcp dport 32403 meta mark set meta mark | 0x4000 dnat to numgen random mod 2 map { 0 : "
                    "192.168.218.4 . 80, 1 : 192.168.228.7 . 80 }"),
@@ -77,7 +77,7 @@ TEST(KubeProxy, NamedTargetPortResolvedThroughTheSlicePortName) {
 }
 
 TEST(KubeProxy, HealthCheckNodePortAnswers200OnlyWithLocalEndpoints) {
-  json svcs = {lbService("Local"), lbService("Cluster")};
+  json svcs = json::array({lbService("Local"), lbService("Cluster")});
   svcs[1]["metadata"]["name"] = "other";
   json slices = json::array({slice({{"192.168.218.4", kNodeA, true}})});
   auto a = healthChecks(kNodeA, svcs, slices);
