@@ -3,8 +3,9 @@
 Running on a node with a VPC IP on that node's ENI (awscli shows it); nginx's welcome page through the
 NodePort on the pod's node, dropped on the other (externalTrafficPolicy: Local); the health-check
 NodePort 200 / 503; in-cluster HTTPS from the pod (10.100.0.1 with its service-account token; 401
-without); deleting the pod removes its namespace and releases the IP; after a crash (SIGKILL)
-`kubesim down` removes the pod namespace, its processes, the kube-proxy tables and the IP.
+without); deleting the pod removes its namespace and releases the IP; the operator manifest runs
+kube-floatlb ×2 in-cluster (Lease taken); after a crash (SIGKILL) `kubesim down` removes the pod
+namespace, the container processes, the kube-proxy tables and the IP.
 Exits 77 without root."""
 import json
 import os
@@ -20,11 +21,12 @@ from sim_lib import BUILD, Sim, require_root, run_with_sim, wait_for  # noqa: E4
 KUBESIM = os.path.join(BUILD, "bin", "kubesim")
 KUBECTL = "/usr/lib/google-cloud-sdk/bin/kubectl.1.32"
 NGINX_YAML = os.path.join(HERE, "fixtures", "nginx.yaml")  # the seed's manifest, verbatim
+OPERATOR_YAML = os.path.join(HERE, "..", "..", "deploy", "k8s", "kube-floatlb.yaml")
 
 
 def main():
     require_root()
-    for tool in (KUBESIM, KUBECTL, "/usr/sbin/nginx"):
+    for tool in (KUBESIM, KUBECTL, "/usr/sbin/nginx", os.path.join(BUILD, "bin", "kube-floatlb")):
         if not os.access(tool, os.X_OK):
             print(f"FAIL: {tool} missing")
             return 1
@@ -126,20 +128,39 @@ def main():
         wait_for("health check 503", lambda: curl(lb1, f"http://{on}:{hc}/")[1] == "503", timeout=10)
         print(f"ok: pod {ip} on {node} served NodePort {np}, dropped on {other}, hc {hc} 200/503, released")
 
-        # Crash: SIGKILL the daemon with a pod running; `kubesim down` removes what it left.
+        # The operator's manifest: the image map runs build/bin/kube-floatlb (hostNetwork) with the pod's
+        # args; it reaches the API in-cluster (10.100.0.1 → TLS in the VPC) and takes the Lease.
+        kubectl("apply", "-f", OPERATOR_YAML)
+        def operator_up():
+            pods = json.loads(kubectl("-n", "kube-system", "get", "pods", "-o", "json"))["items"]
+            run = [p for p in pods if p["status"].get("phase") == "Running"]
+            lease = json.loads(kubectl("-n", "kube-system", "get", "lease", "kube-floatlb", "-o", "json",
+                                       check=False) or "null")
+            return len(run) == 2 and lease and lease["spec"].get("holderIdentity") and lease
+        lease = wait_for("operator pods Running and the Lease held", operator_up, timeout=20)
+        hosts = {p["status"]["podIP"] for p in json.loads(kubectl("-n", "kube-system", "get", "pods", "-o",
+                                                                    "json"))["items"]}
+        assert hosts == {sim.env["VPCSIM_IP_NODE1"], sim.env["VPCSIM_IP_NODE2"]}, hosts  # hostNetwork
+        print(f"ok: kube-floatlb ×2 running in-cluster, Lease held by {lease['spec']['holderIdentity']}")
+
+        # Crash: SIGKILL the daemon with pods running; `kubesim down` removes what it left.
         kubectl("apply", "-f", NGINX_YAML)
         p = wait_for("pod Running again", running, timeout=20)
         ip2 = p["status"]["podIP"]
         node2 = "NODE1" if p["status"]["hostIP"] == sim.env["VPCSIM_IP_NODE1"] else "NODE2"
         pidfiles = [os.path.join(r, f) for r, _, fs in os.walk(state + "/pods") for f in fs if f.endswith(".pid")
                     and f != "nginx.pid"]
-        assert pidfiles, "no container pid file"
-        nginx_pid = int(open(pidfiles[0]).read().split()[0])
+        assert len(pidfiles) == 3, pidfiles  # nginx + 2 operators
+        pids = [int(open(f).read().split()[0]) for f in pidfiles]
         os.kill(int(open(state + "/kubesim.pid").read()), signal.SIGKILL)
         down()
         assert not pod_netns(), pod_netns()
-        wait_for("container killed", lambda: not os.path.exists(f"/proc/{nginx_pid}") or
-                 open(f"/proc/{nginx_pid}/stat").read().split()[2] == "Z", timeout=5)
+        def dead(pid):
+            try:
+                return open(f"/proc/{pid}/stat").read().split()[2] == "Z"
+            except FileNotFoundError:
+                return True
+        wait_for("container processes killed", lambda: all(dead(p) for p in pids), timeout=5)
         assert ip2 not in eni_ips(node2), "IP not released after crash + down"
         tables = sim.sh(sim.ns(node2.lower()), "nft list tables")
         assert "kubesim" not in tables, tables
