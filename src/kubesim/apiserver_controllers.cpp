@@ -6,6 +6,7 @@
 #include "kubesim/apiserver.h"
 #include "kubesim/apiserver_support.h"
 #include "kubesim/patch.h"
+#include "kubesim/podstatus.h"
 #include "kubesim/status.h"
 #include "kubesim/table.h"
 
@@ -268,103 +269,61 @@ void ApiServer::runKubelet() {
     }
     if (ni == nodes_.end() || nodeDownSince_.count(node)) continue;
     json& st = pod["status"];
-    std::string phase = st.value("phase", "Pending");
-    if (phase != "Pending") continue;
+    if (st.value("phase", "Pending") != "Pending") continue;
     std::string uid = pod["metadata"].value("uid", "");
-    json cs = json::array();
+    // The record kubelet observes every known image running at once, the others failing to pull;
+    // the status itself comes from the kubelet's state machine (podstatus.h), as with --vpcsim.
+    PodObs obs;
+    obs.hostIp = ni->second.ip;
+    obs.sandboxReady = true;
+    obs.startTime = t;
+    bool first = !pullFailedAt_.count(uid);
     bool pullFailed = false;
     for (const auto& c : pod["spec"]["containers"]) {
-      std::string image = c.value("image", "");
-      if (!imageKnown(cfg_.images, image)) {
+      ContainerObs co;
+      co.name = c.value("name", "");
+      co.image = c.value("image", "");
+      if (!imageKnown(cfg_.images, co.image)) {
         pullFailed = true;
-        bool backoff = pullFailedAt_.count(uid) && t - pullFailedAt_[uid] >= 2000;
-        std::string reason = backoff ? "ImagePullBackOff" : "ErrImagePull";
-        std::string msg = backoff ? "Back-off pulling image \"" + image + "\""
-                                  : "failed to pull and unpack image \"" + image +
-                                        "\": failed to resolve reference \"" + image + "\": not found";
-        cs.push_back({{"name", c.value("name", "")},
-                      {"image", image},
-                      {"imageID", ""},
-                      {"ready", false},
-                      {"started", false},
-                      {"restartCount", 0},
-                      {"lastState", json::object()},
-                      {"state", {{"waiting", {{"reason", reason}, {"message", msg}}}}}});
+        co.pullFailed = true;
+        co.pullFailedAt = first ? t : pullFailedAt_[uid];
       } else {
-        cs.push_back({{"name", c.value("name", "")},
-                      {"image", image},
-                      {"imageID", "docker.io/library/" + image + "@sha256:" +
-                                      fmt::format("{:016x}{:016x}{:016x}{:016x}",
-                                                  std::hash<std::string>{}(image), 1u, 2u, 3u)},
-                      {"containerID", "containerd://" + fmt::format("{:016x}{:016x}{:016x}{:016x}", rng_(),
-                                                                    rng_(), rng_(), rng_())},
-                      {"ready", true},
-                      {"started", true},
-                      {"restartCount", 0},
-                      {"lastState", json::object()},
-                      {"state", {{"running", {{"startedAt", ts}}}}}});
+        co.running = true;
+        co.startedAt = t;
+        co.containerId =
+            "containerd://" + fmt::format("{:016x}{:016x}{:016x}{:016x}", rng_(), rng_(), rng_(), rng_());
       }
+      obs.containers.push_back(co);
     }
-    std::string podIp = st.value("podIP", "");
-    if (podIp.empty()) {
+    obs.podIp = st.value("podIP", "");
+    if (obs.podIp.empty()) {
       if (pod["spec"].value("hostNetwork", false)) {
-        podIp = ni->second.ip;
+        obs.podIp = ni->second.ip;
       } else {
         auto base = parseIpv4(ni->second.ip);
         for (uint32_t host = 100; base && host < 250; ++host) {
           std::string cand = formatIpv4((*base & 0xffffff00u) | host);
           if (podIpsUsed_[node].insert(cand).second) {
-            podIp = cand;
+            obs.podIp = cand;
             break;
           }
         }
       }
     }
-    if (pullFailed) {
-      bool first = !pullFailedAt_.count(uid);
-      if (first) pullFailedAt_[uid] = t;
-      st["containerStatuses"] = cs;
-      st["hostIP"] = ni->second.ip;
-      st["hostIPs"] = {{{"ip", ni->second.ip}}};
-      st["podIP"] = podIp;
-      st["podIPs"] = {{{"ip", podIp}}};
-      if (!st.contains("startTime")) st["startTime"] = ts;
-      json conds = {condition("PodReadyToStartContainers", "True", ts), condition("Initialized", "True", ts),
-                    condition("Ready", "False", ts, "ContainersNotReady",
-                              "containers with unready status: [" +
-                                  pod["spec"]["containers"][0].value("name", "") + "]"),
-                    condition("ContainersReady", "False", ts, "ContainersNotReady",
-                              "containers with unready status: [" +
-                                  pod["spec"]["containers"][0].value("name", "") + "]"),
-                    condition("PodScheduled", "True", ts)};
-      for (auto& c : conds)
-        for (const auto& oc : st.value("conditions", json::array()))
-          if (oc.value("type", "") == c["type"] && oc.value("status", "") == c["status"])
-            c["lastTransitionTime"] = oc["lastTransitionTime"];
-      st["conditions"] = conds;
-      json before =
-          *store_.get("pods", pod["metadata"].value("namespace", ""), pod["metadata"].value("name", ""));
-      if (before["status"] != st) {
-        const json& stored = store_.put("pods", pod);
-        if (first)
-          recordEvent(stored, "Warning", "Failed",
-                      "Failed to pull image: " + cs[0]["state"]["waiting"].value("message", ""), "kubelet",
-                      node);
-      }
-      continue;
-    }
-    st["phase"] = "Running";
-    st["hostIP"] = ni->second.ip;
-    st["hostIPs"] = {{{"ip", ni->second.ip}}};
-    st["podIP"] = podIp;
-    st["podIPs"] = {{{"ip", podIp}}};
-    st["startTime"] = ts;
-    st["containerStatuses"] = cs;
-    st["conditions"] = {condition("PodReadyToStartContainers", "True", ts),
-                        condition("Initialized", "True", ts), condition("Ready", "True", ts),
-                        condition("ContainersReady", "True", ts), condition("PodScheduled", "True", ts)};
+    if (pullFailed && first) pullFailedAt_[uid] = t;
+    json next = podStatus(st, obs, t);
+    if (next == st) continue;
+    st = next;
     const json& stored = store_.put("pods", pod);
     json inv = stored;
+    if (pullFailed) {
+      if (first)
+        recordEvent(
+            inv, "Warning", "Failed",
+            "Failed to pull image: " + next["containerStatuses"][0]["state"]["waiting"].value("message", ""),
+            "kubelet", node);
+      continue;
+    }
     for (const auto& c : pod["spec"]["containers"]) {
       recordEvent(inv, "Normal", "Pulled",
                   "Container image \"" + c.value("image", "") + "\" already present on machine", "kubelet",
