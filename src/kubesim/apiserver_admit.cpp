@@ -144,6 +144,11 @@ Status ApiServer::admitService(json& obj, const json* old) {
     for (int p : tookPorts) nodePorts_.release(p);
     if (!tookIp.empty()) clusterIps_.release(tookIp);
   };
+  auto rangeFull = [&]() -> Status {
+    rollback();
+    return apiError(500, "InternalError",
+                    "Internal error occurred: failed to allocate a nodePort: range is full");
+  };
   std::string oldIp = oldSpec.value("clusterIP", "");
   if (type == "ExternalName") {
     spec.erase("clusterIP");
@@ -220,11 +225,7 @@ Status ApiServer::admitService(json& obj, const json* old) {
         keep.insert(np);
       } else if (needNodePorts) {
         auto got = nodePorts_.allocateNext(rng_);
-        if (!got) {
-          rollback();
-          return apiError(500, "InternalError",
-                          "Internal error occurred: failed to allocate a nodePort: range is full");
-        }
+        if (!got) return rangeFull();
         tookPorts.push_back(*got);
         keep.insert(*got);
         pt["nodePort"] = *got;
@@ -246,11 +247,7 @@ Status ApiServer::admitService(json& obj, const json* old) {
       tookPorts.push_back(hc);
     } else if (hc == 0) {
       auto got = nodePorts_.allocateNext(rng_);
-      if (!got) {
-        rollback();
-        return apiError(500, "InternalError",
-                        "Internal error occurred: failed to allocate a nodePort: range is full");
-      }
+      if (!got) return rangeFull();
       tookPorts.push_back(*got);
       hc = *got;
     }

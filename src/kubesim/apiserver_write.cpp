@@ -40,6 +40,17 @@ Result<json> ApiServer::decodeBody(const Request& req, const ResourceInfo& r,
 }
 
 namespace {
+// A namespaced body takes the URL's namespace; a different one in the body is a 400.
+Status bindNamespace(json& obj, const ResourceInfo& r, const std::string& ns) {
+  if (!r.namespaced) return okStatus();
+  std::string bns = obj["metadata"].value("namespace", "");
+  if (!bns.empty() && bns != ns)
+    return badRequest(
+        "the namespace of the provided object does not match the namespace sent on the request");
+  obj["metadata"]["namespace"] = ns;
+  return okStatus();
+}
+
 Response withWarnings(Response r, const std::vector<std::string>& warnings) {
   for (const auto& w : warnings) {  // 299 - "<text>" with the text quoted as Go's strconv.Quote does
     std::string quoted;
@@ -53,13 +64,7 @@ Response withWarnings(Response r, const std::vector<std::string>& warnings) {
 Result<Response> ApiServer::doCreate(const Request& req, const Parsed& p) {
   std::vector<std::string> warnings;
   FLB_ASSIGN_OR_RETURN(json obj, decodeBody(req, *p.res, warnings));
-  if (p.res->namespaced) {
-    std::string bns = obj["metadata"].value("namespace", "");
-    if (!bns.empty() && bns != p.ns)
-      return badRequest(
-          "the namespace of the provided object does not match the namespace sent on the request");
-    obj["metadata"]["namespace"] = p.ns;
-  }
+  FLB_TRY(bindNamespace(obj, *p.res, p.ns));
   if (q(req, "dryRun") == "All") return withWarnings(jsonResponse(201, obj), warnings);
   FLB_ASSIGN_OR_RETURN(json created, createObject(*p.res, std::move(obj)));
   return withWarnings(jsonResponse(201, created), warnings);
@@ -142,13 +147,7 @@ Result<Response> ApiServer::doUpdate(const Request& req, const Parsed& p) {
   if (bname != p.name)
     return badRequest("the name of the object (" + bname + ") does not match the name on the URL (" + p.name +
                       ")");
-  if (p.res->namespaced) {
-    std::string bns = obj["metadata"].value("namespace", "");
-    if (!bns.empty() && bns != p.ns)
-      return badRequest(
-          "the namespace of the provided object does not match the namespace sent on the request");
-    obj["metadata"]["namespace"] = p.ns;
-  }
+  FLB_TRY(bindNamespace(obj, *p.res, p.ns));
   const json* cur = store_.get(p.res->plural, p.ns, p.name);
   if (!cur) return notFound(p.res->plural, p.res->group, p.name);
   json curCopy = *cur;

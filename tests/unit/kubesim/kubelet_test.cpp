@@ -92,18 +92,24 @@ TEST(KubeProxy, HealthCheckNodePortAnswers200OnlyWithLocalEndpoints) {
   EXPECT_EQ(json::parse(healthBody(b[0]))["localEndpoints"], 0);
 }
 
-TEST(PodStatus, PullFailureStaysPendingThenBacksOff) {
+// A pod sandbox on node A (VPC IP .4) with one container, nothing observed of it yet.
+PodObs sandboxWith(const std::string& name, const std::string& image) {
   PodObs o;
   o.hostIp = "192.168.218.10";
   o.podIp = "192.168.218.4";
   o.sandboxReady = true;
   o.startTime = 1000;
   ContainerObs c;
-  c.name = "x";
-  c.image = "example.com/nope:1";
-  c.pullFailed = true;
-  c.pullFailedAt = 1000;
+  c.name = name;
+  c.image = image;
   o.containers = {c};
+  return o;
+}
+
+TEST(PodStatus, PullFailureStaysPendingThenBacksOff) {
+  PodObs o = sandboxWith("x", "example.com/nope:1");
+  o.containers[0].pullFailed = true;
+  o.containers[0].pullFailedAt = 1000;
   json s1 = podStatus(json::object(), o, 1500);
   EXPECT_EQ(s1["phase"], "Pending");
   EXPECT_EQ(s1["containerStatuses"][0]["state"]["waiting"]["reason"], "ErrImagePull");
@@ -115,18 +121,10 @@ TEST(PodStatus, PullFailureStaysPendingThenBacksOff) {
 }
 
 TEST(PodStatus, RunningReadyThenCrashLoopWithRestartCount) {
-  PodObs o;
-  o.hostIp = "192.168.218.10";
-  o.podIp = "192.168.218.4";
-  o.sandboxReady = true;
-  o.startTime = 1000;
-  ContainerObs c;
-  c.name = "web";
-  c.image = "nginx:stable";
-  c.running = true;
-  c.startedAt = 1000;
-  c.containerId = "containerd://abc";
-  o.containers = {c};
+  PodObs o = sandboxWith("web", "nginx:stable");
+  o.containers[0].running = true;
+  o.containers[0].startedAt = 1000;
+  o.containers[0].containerId = "containerd://abc";
   json run = podStatus(json::object(), o, 1000);
   EXPECT_EQ(run["phase"], "Running");
   EXPECT_EQ(run["podIP"], "192.168.218.4");
