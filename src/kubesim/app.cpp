@@ -264,6 +264,7 @@ int runUp(const UpOptions& o) {
     inPort = *vpc;
     std::string exe = std::filesystem::read_symlink("/proc/self/exe").parent_path() / "kube-floatlb";
     KubeletConfig kc{o.prefix, dir, exe, dir + "/ca.crt", dir + "/tokens"};
+    writeFile(dir + "/netns-prefix", o.prefix + "\n");
     writeFile(dir + "/vpcsim-dir", o.vpcsimStateDir + "\n");
     writeFile(dir + "/node-namespaces", world.nodeNamespaces());
     if (auto st = world.start(api, clock, kc); !st.ok()) {
@@ -310,6 +311,40 @@ int runUp(const UpOptions& o) {
   return 0;
 }
 
+namespace {
+
+std::string firstLine(const std::string& path) {
+  std::string s = readText(path);
+  return s.substr(0, s.find('\n'));
+}
+
+// What a (crashed) netns daemon left, named by the files it wrote: container processes, pod
+// namespaces (<recorded prefix>p-*), kube-proxy tables in the node namespaces, pod IPs on the ENIs.
+// A state dir without `netns-prefix` (an API-only run) has none of these.
+void cleanupRealisation(const std::string& dir) {
+  std::string prefix = firstLine(dir + "/netns-prefix");
+  if (prefix.empty()) return;
+  sim::ProcessRunner run;
+  auto ips = cleanupPods(dir, prefix, run);
+  std::istringstream nss(readText(dir + "/node-namespaces"));
+  for (std::string ns; std::getline(nss, ns);)
+    if (!ns.empty() && access(("/run/netns/" + ns).c_str(), F_OK) == 0)
+      (void)run.run({"ip", "netns", "exec", ns, "nft", "delete", "table", "ip", "kubesim"});
+  std::string vdir = firstLine(dir + "/vpcsim-dir");
+  if (!ips.empty() && !vdir.empty()) {
+    auto env = parseEnvFile(readText(vdir + "/vpcsim.env"));
+    SteadyClock clock;
+    auto ec2 = makeVpcsimEc2(env["VPCSIM_EC2_ENDPOINT"], env["VPCSIM_REGION"], env["VPCSIM_ACCESS_KEY"],
+                             env["VPCSIM_SECRET_KEY"], clock);
+    for (const auto& [eni, ip] : ips)
+      if (ec2.ok()) (void)(*ec2)->release(eni, ip);
+  }
+  for (const char* f : {"netns-prefix", "vpcsim-dir", "node-namespaces"})
+    std::remove((dir + "/" + f).c_str());
+}
+
+}  // namespace
+
 int runDown(const std::string& prefix, const std::string& stateDir) {
   std::string dir = stateDir.empty() ? defaultStateDir(prefix) : stateDir;
   std::ifstream pidf(dir + "/kubesim.pid");
@@ -320,26 +355,9 @@ int runDown(const std::string& prefix, const std::string& stateDir) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     if (kill(pid, 0) == 0) kill(pid, SIGKILL);
   }
-  // What a crashed daemon left: container processes, pod namespaces, kube-proxy tables, pod IPs.
-  sim::ProcessRunner run;
-  auto ips = cleanupPods(dir, prefix, run);
-  std::istringstream nss(readText(dir + "/node-namespaces"));
-  for (std::string ns; std::getline(nss, ns);)
-    if (!ns.empty() && access(("/run/netns/" + ns).c_str(), F_OK) == 0)
-      (void)run.run({"ip", "netns", "exec", ns, "nft", "delete", "table", "ip", "kubesim"});
-  std::string vdir = readText(dir + "/vpcsim-dir");
-  if (!vdir.empty() && vdir.back() == '\n') vdir.pop_back();
-  if (!ips.empty() && !vdir.empty()) {
-    auto env = parseEnvFile(readText(vdir + "/vpcsim.env"));
-    SteadyClock clock;
-    auto ec2 = makeVpcsimEc2(env["VPCSIM_EC2_ENDPOINT"], env["VPCSIM_REGION"], env["VPCSIM_ACCESS_KEY"],
-                             env["VPCSIM_SECRET_KEY"], clock);
-    for (const auto& [eni, ip] : ips)
-      if (ec2.ok()) (void)(*ec2)->release(eni, ip);
-  }
-  for (const char* f : {"kubesim.pid", "kubesim.env", "kubeconfig", "vpcsim-dir", "node-namespaces",
-                        "kubeconfig-https", "tokens", "token", "ca.key", "ca.crt", "ca.srl", "server.key",
-                        "server.crt", "server.csr", "server.ext"})
+  cleanupRealisation(dir);
+  for (const char* f : {"kubesim.pid", "kubesim.env", "kubeconfig", "kubeconfig-https", "tokens", "token",
+                        "ca.key", "ca.crt", "ca.srl", "server.key", "server.crt", "server.csr", "server.ext"})
     std::remove((dir + "/" + f).c_str());
   std::cout << "kubesim: down (" << dir << ")\n";
   return 0;
