@@ -2,8 +2,8 @@
 """kubesim realised on vpcsim (root): the seed's nginx.yaml verbatim through kubectl 1.32 → the pod
 Running on a node with a VPC IP on that node's ENI (awscli shows it); nginx's welcome page through the
 NodePort on the pod's node, dropped on the other (externalTrafficPolicy: Local); the health-check
-NodePort 200 / 503; in-cluster HTTPS from the pod (10.100.0.1 with its service-account token; 401
-without); deleting the pod removes its namespace and releases the IP; the operator manifest runs
+NodePort 200 / 503; with Cluster the other node forwards to the pod; in-cluster HTTPS from the pod
+(10.100.0.1 with its service-account token; 401 without); deleting the pod removes its namespace and releases the IP; the operator manifest runs
 kube-floatlb ×2 in-cluster (Lease taken); after a crash (SIGKILL) `kubesim down` removes the pod
 namespace, the container processes, the kube-proxy tables and the IP.
 Exits 77 without root."""
@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "netns"))
@@ -77,9 +78,11 @@ def main():
 
     def body():
         up()
+        t0 = time.monotonic()
         out = kubectl("apply", "-f", NGINX_YAML)
         assert "service/nginx-lb1 created" in out and "pod/nginx-test created" in out, out
         p = wait_for("pod Running", running, timeout=20)
+        t_running = time.monotonic() - t0
         ip, host = p["status"]["podIP"], p["status"]["hostIP"]
         node, other = ("NODE1", "NODE2") if host == sim.env["VPCSIM_IP_NODE1"] else ("NODE2", "NODE1")
         assert host == sim.env["VPCSIM_IP_" + node], p["status"]
@@ -121,12 +124,23 @@ def main():
         _, code, out = curl(ns[0], "https://10.100.0.1/api", max_time=5, extra=("--cacert", sa + "/ca.crt"))
         assert code == "401" and json.loads(out)["kind"] == "Status", (code, out)
 
-        # Delete: the namespace goes, the IP is released on the ENI, the health check turns 503.
+        # externalTrafficPolicy Cluster: the other node forwards (masquerade) to the pod across the VPC.
+        kubectl("patch", "svc", "nginx-lb1", "-p", '{"spec":{"externalTrafficPolicy":"Cluster"}}')
+        rc, code, page = wait_for("NodePort on the other node with ETP Cluster", lambda: (
+            lambda r: r if r[1] == "200" else None)(curl(lb1, f"http://{off}:{np}/")), timeout=10)
+        assert "Welcome to nginx!" in page
+
+        # Delete: the namespace goes, the IP is released on the ENI, the NodePort has no endpoint.
+        t0 = time.monotonic()
         kubectl("delete", "pod", "nginx-test", "--wait=true", "--timeout=20s")
         wait_for("pod namespace removed", lambda: not pod_netns(), timeout=10)
         wait_for("IP released", lambda: ip not in eni_ips(node), timeout=10)
-        wait_for("health check 503", lambda: curl(lb1, f"http://{on}:{hc}/")[1] == "503", timeout=10)
+        t_gone = time.monotonic() - t0
+        wait_for("NodePort without endpoints dropped", lambda: curl(lb1, f"http://{on}:{np}/", max_time=1)[0] == 28,
+                 timeout=10)
         print(f"ok: pod {ip} on {node} served NodePort {np}, dropped on {other}, hc {hc} 200/503, released")
+        print(f"timing: kubectl apply → pod Running+Ready {t_running:.2f} s; kubectl delete → namespace gone and "
+              f"IP released (awscli) {t_gone:.2f} s")
 
         # The operator's manifest: the image map runs build/bin/kube-floatlb (hostNetwork) with the pod's
         # args; it reaches the API in-cluster (10.100.0.1 → TLS in the VPC) and takes the Lease.
