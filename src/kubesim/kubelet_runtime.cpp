@@ -1,20 +1,20 @@
-// The real ProcessRuntime (fork + setns + exec), HealthListeners (cpp-httplib bound inside node
+// The real ProcessRuntime (fork + setns + exec), HealthListeners (src/http servers bound inside node
 // namespaces) and PodIpAllocator (vpcsim's EC2 API through floatlb's own EC2 client).
 #include <fcntl.h>
-#include <httplib.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <future>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "cloud/aws/bootstrap.h"
 #include "common/log.h"
+#include "http/server.h"
 #include "kubesim/kubelet.h"
 
 namespace floatlb::kubesim {
@@ -83,12 +83,10 @@ class ForkRuntime final : public ProcessRuntime {
   }
 };
 
-class HttplibHealth final : public HealthListeners {
+// One floatlb::http::Server (libmicrohttpd, src/http) per (node, port), its socket made inside the
+// node namespace by a short-lived thread (the server's own threads serve it from there).
+class NodeHealth final : public HealthListeners {
  public:
-  ~HttplibHealth() override {
-    for (auto& [k, l] : listeners_) close(*l);
-  }
-
   void set(const std::string& node, const std::string& netns, const std::vector<HealthCheck>& hcs) override {
     std::set<std::string> want;
     for (const auto& h : hcs) {
@@ -105,7 +103,7 @@ class HttplibHealth final : public HealthListeners {
     }
     for (auto it = listeners_.begin(); it != listeners_.end();) {
       if (it->first.rfind(node + ":", 0) == 0 && !want.count(it->first)) {
-        close(*it->second);
+        it->second->server->stop();
         it = listeners_.erase(it);
       } else {
         ++it;
@@ -117,40 +115,37 @@ class HttplibHealth final : public HealthListeners {
   struct Listener {
     std::mutex mu;
     HealthCheck hc;
-    httplib::Server server;
-    std::thread thread;
+    std::unique_ptr<http::Server> server;
   };
-
-  static void close(Listener& l) {
-    l.server.stop();
-    if (l.thread.joinable()) l.thread.join();
-  }
 
   static std::unique_ptr<Listener> open(const std::string& netns, const HealthCheck& h) {
     auto l = std::make_unique<Listener>();
     l->hc = h;
     Listener* raw = l.get();
-    l->server.Get(".*", [raw](const httplib::Request&, httplib::Response& res) {
+    http::Handler handler = [raw](const http::Request&) {
       std::lock_guard<std::mutex> g(raw->mu);
-      res.status = healthCode(raw->hc);
-      res.set_header("X-Content-Type-Options", "nosniff");
-      res.set_content(healthBody(raw->hc), "application/json");
-    });
-    std::promise<bool> bound;
-    auto fut = bound.get_future();
-    l->thread = std::thread([raw, netns, port = h.port, &bound] {
+      return http::Response{healthCode(raw->hc),
+                            "application/json",
+                            healthBody(raw->hc),
+                            {{"X-Content-Type-Options", "nosniff"}}};
+    };
+    Result<std::unique_ptr<http::Server>> started = makeError(ErrorCode::kIo, "cannot enter " + netns);
+    std::thread t([&] {
       int fd = ::open(("/run/netns/" + netns).c_str(), O_RDONLY | O_CLOEXEC);
-      bool ok = fd >= 0 && setns(fd, CLONE_NEWNET) == 0;
+      bool in = fd >= 0 && setns(fd, CLONE_NEWNET) == 0;
       if (fd >= 0) ::close(fd);
-      ok = ok && raw->server.bind_to_port("0.0.0.0", port);
-      bound.set_value(ok);
-      if (ok) raw->server.listen_after_bind();
+      if (!in) return;
+      http::Options o;
+      o.port = static_cast<uint16_t>(h.port);
+      o.threads = 1;
+      started = http::Server::start(o, handler, [](int, const std::string& m) { return m; });
     });
-    if (!fut.get()) {
-      l->thread.join();
-      FLB_WARN(kLog, "health-check NodePort {} in {}: cannot listen", h.port, netns);
+    t.join();
+    if (!started.ok()) {
+      FLB_WARN(kLog, "health-check NodePort {} in {}: {}", h.port, netns, started.error().message);
       return nullptr;
     }
+    l->server = std::move(*started);
     return l;
   }
 
@@ -202,7 +197,7 @@ class Ec2PodIps final : public VpcsimEc2 {
 }  // namespace
 
 std::unique_ptr<ProcessRuntime> makeProcessRuntime() { return std::make_unique<ForkRuntime>(); }
-std::unique_ptr<HealthListeners> makeHealthListeners() { return std::make_unique<HttplibHealth>(); }
+std::unique_ptr<HealthListeners> makeHealthListeners() { return std::make_unique<NodeHealth>(); }
 
 Result<std::unique_ptr<VpcsimEc2>> makeVpcsimEc2(const std::string& endpoint, const std::string& region,
                                                  const std::string& accessKey, const std::string& secretKey,
