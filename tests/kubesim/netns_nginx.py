@@ -17,7 +17,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "netns"))
-from sim_lib import BUILD, Sim, require_root, run_with_sim, wait_for  # noqa: E402
+from sim_lib import BUILD, require_root, run_with_sim, start_sim, wait_for  # noqa: E402
 
 KUBESIM = os.path.join(BUILD, "bin", "kubesim")
 KUBECTL = "/usr/lib/google-cloud-sdk/bin/kubectl.1.32"
@@ -31,7 +31,9 @@ def main():
         if not os.access(tool, os.X_OK):
             print(f"FAIL: {tool} missing")
             return 1
-    sim = Sim()
+    sim = start_sim()
+    if sim is None:
+        return 1
     prefix = f"ks{os.getpid() % 100000}-"
     state = tempfile.mkdtemp(prefix="kubesim-netns-")
 
