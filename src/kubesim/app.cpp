@@ -143,7 +143,7 @@ class Realisation {
   }
   std::string nodeNamespaces() {
     std::string s;
-    for (const auto& n : nodes_) s += n.netns + "\n";
+    for (const auto& n : nodes_) s.append(n.netns).append("\n");
     return s;
   }
 

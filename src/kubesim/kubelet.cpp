@@ -82,8 +82,9 @@ Response NetnsKubelet::call(const std::string& method, const std::string& path, 
 }
 
 const KubeletNode* NetnsKubelet::node(const std::string& name) const {
-  for (const auto& n : nodes_)
+  for (const auto& n : nodes_) {
     if (n.spec.name == name) return &n;
+  }
   return nullptr;
 }
 
@@ -193,8 +194,9 @@ void NetnsKubelet::prepareContainers(Pod& p, const json& pod) {
     std::filesystem::create_directories(cdir + "/tmp");
     if (k.kind == ImageKind::kNginx) {
       std::vector<int> ports;
-      for (const auto& port : c.value("ports", json::array()))
+      for (const auto& port : c.value("ports", json::array())) {
         if (port.value("protocol", "TCP") == "TCP") ports.push_back(port.value("containerPort", 80));
+      }
       if (ports.empty()) ports.push_back(80);
       writeFile(cdir + "/nginx.conf", nginxConf(cdir, ports));
       k.argv = {"/usr/sbin/nginx", "-p", cdir + "/", "-e", cdir + "/error.log", "-c", cdir + "/nginx.conf"};
@@ -292,24 +294,27 @@ void NetnsKubelet::writeStatus(const Pod& p, const json& pod) {
   Response r = call("PUT", podPath(p.ns, p.name) + "/status", next);
   if (r.code != 200) FLB_WARN(kLog, "pod {}/{}: status update {}: {}", p.ns, p.name, r.code, r.body);
   bool wasRunning = old.value("phase", "") == "Running";
-  if (!wasRunning && st.value("phase", "") == "Running")
+  if (!wasRunning && st.value("phase", "") == "Running") {
     for (const auto& c : p.containers) {
       event(pod, "Normal", "Pulled", "Container image \"" + c.obs.image + "\" already present on machine");
       event(pod, "Normal", "Created", "Created container " + c.obs.name);
       event(pod, "Normal", "Started", "Started container " + c.obs.name);
     }
+  }
 }
 
 void NetnsKubelet::teardown(Pod& p) {
-  for (auto& c : p.containers)
+  for (auto& c : p.containers) {
     if (c.pid > 0) {
       procs_.stop(c.pid, cfg_.stopGrace);
       c.pid = -1;
     }
+  }
   if (!p.veth.empty()) (void)cmd_.run({"ip", "netns", "del", p.netns});
   if (!p.eni.empty()) {
-    if (auto st = ips_.release(p.eni, p.ip); !st.ok())
+    if (auto st = ips_.release(p.eni, p.ip); !st.ok()) {
       FLB_WARN(kLog, "pod {}/{}: releasing {}: {}", p.ns, p.name, p.ip, st.error().message);
+    }
   }
   FLB_INFO(kLog, "pod {}/{}: torn down ({} released)", p.ns, p.name, p.ip);
   std::error_code ec;
@@ -331,8 +336,9 @@ void NetnsKubelet::sync() {
     auto it = pods_.find(uid);
     if (md.contains("deletionTimestamp")) {
       if (it != pods_.end()) {
-        for (const auto& c : it->second.containers)
+        for (const auto& c : it->second.containers) {
           if (c.pid > 0) event(pod, "Normal", "Killing", "Stopping container " + c.obs.name);
+        }
         teardown(it->second);
         pods_.erase(it);
       }
@@ -412,8 +418,9 @@ std::map<std::string, std::string> parseEnvFile(const std::string& text) {
     size_t end = text.find('\n', start);
     if (end == std::string::npos) end = text.size();
     std::string line = text.substr(start, end - start);
-    if (auto eq = line.find('='); eq != std::string::npos && line[0] != '#')
+    if (auto eq = line.find('='); eq != std::string::npos && line[0] != '#') {
       env[line.substr(0, eq)] = line.substr(eq + 1);
+    }
     start = end + 1;
   }
   return env;
@@ -438,7 +445,7 @@ std::vector<KubeletNode> vpcsimNodes(const std::map<std::string, std::string>& e
     if (n.spec.ip.empty() || n.netns.empty() || n.eni.empty()) continue;
     std::string dashed = n.spec.ip;
     std::replace(dashed.begin(), dashed.end(), '.', '-');
-    n.spec.name = "ip-" + dashed + "." + region + ".compute.internal";
+    n.spec.name = fmt::format("ip-{}.{}.compute.internal", dashed, region);
     n.spec.maxPods = 5;  // vpcsim's t3.medium: 6 IPs per ENI, one is the node's
     out.push_back(n);
   }

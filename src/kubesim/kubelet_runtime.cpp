@@ -165,8 +165,9 @@ class Ec2PodIps final : public VpcsimEc2 {
                                    .setInt("SecondaryPrivateIpAddressCount", 1));
     if (!r.ok()) return r.error().toError();
     FLB_ASSIGN_OR_RETURN(auto after, addresses(eni));
-    for (const auto& ip : after)
+    for (const auto& ip : after) {
       if (std::find(before.begin(), before.end(), ip) == before.end()) return ip;
+    }
     return makeError(ErrorCode::kInternal, "AssignPrivateIpAddresses on " + eni + " added no address");
   }
 

@@ -24,8 +24,9 @@ bool sliceOf(const json& slice, const std::string& ns, const std::string& name) 
 std::string dnatTo(const std::vector<ProxyEndpoint>& eps) {
   if (eps.size() == 1) return fmt::format("dnat to {}:{}", eps[0].ip, eps[0].port);
   std::string map;
-  for (size_t i = 0; i < eps.size(); ++i)
+  for (size_t i = 0; i < eps.size(); ++i) {
     map += fmt::format("{}{} : {} . {}", i ? ", " : "", i, eps[i].ip, eps[i].port);
+  }
   return fmt::format("dnat to numgen random mod {} map {{ {} }}", eps.size(), map);
 }
 
@@ -40,13 +41,15 @@ std::vector<ProxyEndpoint> serviceEndpoints(const json& svc, const json& svcPort
   for (const auto& s : slices) {
     if (!sliceOf(s, ns, name)) continue;
     int port = 0;
-    for (const auto& p : s.value("ports", json::array()))
+    for (const auto& p : s.value("ports", json::array())) {
       if (p.value("name", "") == portName && p.value("protocol", "TCP") == proto) port = p.value("port", 0);
+    }
     if (port == 0) continue;
     for (const auto& e : s.value("endpoints", json::array())) {
       if (!e.value("conditions", json::object()).value("ready", false)) continue;
-      for (const auto& a : e.value("addresses", json::array()))
+      for (const auto& a : e.value("addresses", json::array())) {
         out.push_back({a.get<std::string>(), port, e.value("nodeName", "")});
+      }
     }
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.ip < b.ip; });
@@ -94,7 +97,7 @@ std::string nftRuleset(const std::vector<ProxyRule>& rules) {
       "  chain output { type nat hook output priority -100; policy accept; jump services; }\n"
       "  chain postrouting { type nat hook postrouting priority srcnat; policy accept; "
       "meta mark & 0x4000 == 0x4000 masquerade; }\n";
-  std::string services, input;
+  std::string services, input, forward;
   for (const auto& r : rules) {
     std::string match = r.clusterIp.empty()
                             ? fmt::format("fib daddr type local {} dport {}", r.protocol, r.port)
@@ -102,23 +105,20 @@ std::string nftRuleset(const std::vector<ProxyRule>& rules) {
     std::string comment =
         fmt::format(" comment \"{}/{}{}\"", r.ns, r.name, r.clusterIp.empty() ? " nodeport" : "");
     if (r.endpoints.empty()) {
-      // No (local) endpoint: the packet is not translated and dies here (kube-proxy's "drop").
-      if (r.clusterIp.empty()) input += "    " + match + " drop" + comment + "\n";
+      // No (local) endpoint: the packet is not translated and dies here (kube-proxy's "drop"): a
+      // NodePort on its way to the local stack, a ClusterIP on its way out.
+      (r.clusterIp.empty() ? input : forward) += fmt::format("    {} drop{}\n", match, comment);
       continue;
     }
     // NodePort with externalTrafficPolicy Cluster: the source is masqueraded to the node's address.
-    std::string masq = r.clusterIp.empty() && !r.local ? " meta mark set meta mark | 0x4000" : "";
-    services += "    " + match + masq + " " + dnatTo(r.endpoints) + comment + "\n";
+    const char* masq = r.clusterIp.empty() && !r.local ? " meta mark set meta mark | 0x4000" : "";
+    services += fmt::format("    {}{} {}{}\n", match, masq, dnatTo(r.endpoints), comment);
   }
-  out += "  chain services {\n" + services + "  }\n";
-  out += "  chain input {\n    type filter hook input priority filter; policy accept;\n" + input + "  }\n";
-  out += "  chain forward {\n    type filter hook forward priority filter; policy accept;\n" + [&] {
-    std::string s;
-    for (const auto& r : rules)
-      if (!r.clusterIp.empty() && r.endpoints.empty())
-        s += fmt::format("    ip daddr {} {} dport {} drop\n", r.clusterIp, r.protocol, r.port);
-    return s;
-  }() + "  }\n}\n";
+  out += fmt::format(
+      "  chain services {{\n{}  }}\n"
+      "  chain input {{\n    type filter hook input priority filter; policy accept;\n{}  }}\n"
+      "  chain forward {{\n    type filter hook forward priority filter; policy accept;\n{}  }}\n}}\n",
+      services, input, forward);
   return out;
 }
 
@@ -130,9 +130,11 @@ std::vector<HealthCheck> healthChecks(const std::string& nodeName, const json& s
     if (port <= 0 || spec.value("externalTrafficPolicy", "Cluster") != "Local") continue;
     HealthCheck h{svc["metadata"].value("namespace", ""), svc["metadata"].value("name", ""), port, 0};
     std::set<std::string> ips;  // an endpoint counts once, whatever its ports
-    for (const auto& p : spec.value("ports", json::array()))
-      for (const auto& e : serviceEndpoints(svc, p, slices))
+    for (const auto& p : spec.value("ports", json::array())) {
+      for (const auto& e : serviceEndpoints(svc, p, slices)) {
         if (e.nodeName == nodeName) ips.insert(e.ip);
+      }
+    }
     h.localEndpoints = static_cast<int>(ips.size());
     out.push_back(h);
   }

@@ -17,9 +17,11 @@ json cond(const json& old, const std::string& type, bool ok, const std::string& 
           const std::string& reason = "", const std::string& msg = "") {
   std::string status = ok ? "True" : "False";
   json c = {{"type", type}, {"status", status}, {"lastProbeTime", nullptr}, {"lastTransitionTime", ts}};
-  for (const auto& oc : old.value("conditions", json::array()))
-    if (oc.value("type", "") == type && oc.value("status", "") == status)
+  for (const auto& oc : old.value("conditions", json::array())) {
+    if (oc.value("type", "") == type && oc.value("status", "") == status) {
       c["lastTransitionTime"] = oc["lastTransitionTime"];
+    }
+  }
   if (!ok && !reason.empty()) c["reason"] = reason;
   if (!ok && !msg.empty()) c["message"] = msg;
   return c;
@@ -65,11 +67,13 @@ json containerStatus(const ContainerObs& c, int64_t now) {
 
 ImageKind imageKind(const std::string& image) {
   if (image == "nginx" || startsWith(image, "nginx:") || startsWith(image, "docker.io/library/nginx:") ||
-      startsWith(image, "nginx@"))
+      startsWith(image, "nginx@")) {
     return ImageKind::kNginx;
+  }
   if (startsWith(image, "ghcr.io/loxilb-io/kube-loxilb:") || startsWith(image, "kube-floatlb:") ||
-      startsWith(image, "ghcr.io/floatlb/kube-floatlb:"))
+      startsWith(image, "ghcr.io/floatlb/kube-floatlb:")) {
     return ImageKind::kOperator;
+  }
   return ImageKind::kUnknown;
 }
 
