@@ -64,7 +64,8 @@ std::string readAll(const std::string& path, bool* exists) {
 
 }  // namespace
 
-FileRuleStore::FileRuleStore(std::string dir) : dir_(std::move(dir)) {
+FileRuleStore::FileRuleStore(std::string dir)
+    : dir_(std::move(dir)), commits_([this](std::vector<lb::RuleChange>& batch) { return flush(batch); }) {
   while (dir_.size() > 1 && dir_.back() == '/') dir_.pop_back();
 }
 
@@ -72,14 +73,23 @@ FileRuleStore::~FileRuleStore() {
   if (journal_fd_ >= 0) ::close(journal_fd_);
 }
 
-Status FileRuleStore::writeSnapshot(const std::vector<lb::StoredRule>& rules) {
+Result<uint64_t> FileRuleStore::enqueue(std::vector<lb::RuleChange> changes) {
+  return commits_.enqueue(std::move(changes));
+}
+
+Status FileRuleStore::waitDurable(uint64_t ticket) { return commits_.wait(ticket); }
+
+Status FileRuleStore::writeSnapshot(const std::map<uint32_t, lb::StoredRule>& rules) {
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
   if (ec) return makeError(ErrorCode::kIo, "creating " + dir_ + ": " + ec.message());
+  std::vector<lb::StoredRule> list;
+  list.reserve(rules.size());
+  for (const auto& [id, r] : rules) list.push_back(r);
   const std::string tmp = path() + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return makeError(ErrorCode::kIo, "opening " + tmp + ": " + std::strerror(errno));
-  if (auto s = writeAll(fd, api::encodeRuleFile(rules), tmp); !s.ok()) {
+  if (auto s = writeAll(fd, api::encodeRuleFile(list), tmp); !s.ok()) {
     ::close(fd);
     return s;
   }
@@ -95,8 +105,10 @@ Status FileRuleStore::openJournal(bool truncate) {
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
   if (ec) return makeError(ErrorCode::kIo, "creating " + dir_ + ": " + ec.message());
-  journal_fd_ = ::open(journalPath().c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (truncate ? O_TRUNC : 0), 0600);
-  if (journal_fd_ < 0) return makeError(ErrorCode::kIo, "opening " + journalPath() + ": " + std::strerror(errno));
+  journal_fd_ = ::open(journalPath().c_str(),
+                       O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (truncate ? O_TRUNC : 0), 0600);
+  if (journal_fd_ < 0)
+    return makeError(ErrorCode::kIo, "opening " + journalPath() + ": " + std::strerror(errno));
   // The journal's directory entry must be durable before records in it are acknowledged.
   int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {
@@ -115,34 +127,42 @@ Status FileRuleStore::append(const std::string& text) {
   return okStatus();
 }
 
-Status FileRuleStore::save(const std::vector<lb::StoredRule>& rules) {
-  std::string records;
-  size_t count = 0;
-  std::map<uint32_t, lb::StoredRule> next;
-  for (const auto& r : rules) {
-    next.emplace(r.rule_id, r);
-    auto it = saved_.find(r.rule_id);
-    if (it == saved_.end() || !(it->second.spec == r.spec)) {
-      records += "P " + api::encodeRuleFile({r}, /*one_line=*/true) + "\n";
-      ++count;
+namespace {
+
+void applyChanges(const std::vector<lb::RuleChange>& batch, std::map<uint32_t, lb::StoredRule>& state) {
+  for (const auto& c : batch) {
+    if (c.spec) {
+      state.insert_or_assign(c.rule_id, lb::StoredRule{c.rule_id, *c.spec});
+    } else {
+      state.erase(c.rule_id);
     }
   }
-  for (const auto& [id, r] : saved_) {
-    if (!next.count(id)) {
-      records += "D " + std::to_string(id) + "\n";
-      ++count;
-    }
-  }
-  if (count == 0) return okStatus();
-  if (journal_records_ + count > kCompactAfter) {
+}
+
+}  // namespace
+
+Status FileRuleStore::flush(std::vector<lb::RuleChange>& batch) {
+  if (batch.empty()) return okStatus();
+  if (journal_records_ + batch.size() > kCompactAfter) {
     // Fold everything into a new snapshot, then start an empty journal.
-    FLB_TRY(writeSnapshot(rules));
+    auto next = saved_;
+    applyChanges(batch, next);
+    FLB_TRY(writeSnapshot(next));
     FLB_TRY(openJournal(true));
-  } else {
-    FLB_TRY(append(records));
-    journal_records_ += count;
+    saved_ = std::move(next);
+    return okStatus();
   }
-  saved_ = std::move(next);
+  std::string records;
+  for (const auto& c : batch) {
+    if (c.spec) {
+      records += "P " + api::encodeRuleFile({lb::StoredRule{c.rule_id, *c.spec}}, /*one_line=*/true) + "\n";
+    } else {
+      records += "D " + std::to_string(c.rule_id) + "\n";
+    }
+  }
+  FLB_TRY(append(records));
+  journal_records_ += batch.size();
+  applyChanges(batch, saved_);
   return okStatus();
 }
 
@@ -183,7 +203,7 @@ Result<std::vector<lb::StoredRule>> FileRuleStore::load() {
   out.reserve(state.size());
   for (auto& [id, r] : state) out.push_back(r);
   if (applied > 0 || (have_journal && !journal.empty())) {
-    FLB_TRY(writeSnapshot(out));
+    FLB_TRY(writeSnapshot(state));
     FLB_TRY(openJournal(true));
     FLB_INFO("lb", "folded {} journal records into {}", applied, path());
   }
