@@ -14,6 +14,7 @@
 //    the peer dies (availability first).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -58,6 +59,12 @@ class HaMachine {
   // Operator override (cistate API). Only MASTER and BACKUP are meaningful; others are rejected
   // by the caller.
   std::optional<Transition> onAdmin(CiState wanted, TimePoint now);
+
+  // The highest epoch this node knew before it restarted (persisted by the shell). Without it a
+  // restarted node starts from 0 and, alone after a partition, takes over with epoch 1: equal to a
+  // survivor's first term, so the lower node id would win the dual-MASTER tie and move the cloud
+  // resources back a second time. Only ever raises the epoch.
+  void restoreEpoch(uint64_t epoch) { epoch_ = std::max(epoch_, epoch); }
 
   // What to put into the next heartbeat.
   [[nodiscard]] PeerView self() const;
