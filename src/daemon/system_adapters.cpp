@@ -11,10 +11,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "api/json_codec.h"
+#include "common/file.h"
 #include "common/log.h"
 
 namespace floatlb::daemon {
@@ -54,14 +53,6 @@ Status writeAll(int fd, const std::string& text, const std::string& what) {
   return okStatus();
 }
 
-std::string readAll(const std::string& path, bool* exists) {
-  std::ifstream in(path);
-  *exists = static_cast<bool>(in);
-  std::stringstream ss;
-  if (in) ss << in.rdbuf();
-  return ss.str();
-}
-
 }  // namespace
 
 FileRuleStore::FileRuleStore(std::string dir)
@@ -80,24 +71,10 @@ Result<uint64_t> FileRuleStore::enqueue(std::vector<lb::RuleChange> changes) {
 Status FileRuleStore::waitDurable(uint64_t ticket) { return commits_.wait(ticket); }
 
 Status FileRuleStore::writeSnapshot(const std::map<uint32_t, lb::StoredRule>& rules) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir_, ec);
-  if (ec) return makeError(ErrorCode::kIo, "creating " + dir_ + ": " + ec.message());
   std::vector<lb::StoredRule> list;
   list.reserve(rules.size());
   for (const auto& [id, r] : rules) list.push_back(r);
-  const std::string tmp = path() + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return makeError(ErrorCode::kIo, "opening " + tmp + ": " + std::strerror(errno));
-  if (auto s = writeAll(fd, api::encodeRuleFile(list), tmp); !s.ok()) {
-    ::close(fd);
-    return s;
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0)
-    return makeError(ErrorCode::kIo, "flushing " + tmp + ": " + std::strerror(errno));
-  if (::rename(tmp.c_str(), path().c_str()) != 0)
-    return makeError(ErrorCode::kIo, "renaming " + tmp + ": " + std::strerror(errno));
-  return okStatus();
+  return writeFileAtomic(path(), api::encodeRuleFile(list));
 }
 
 Status FileRuleStore::openJournal(bool truncate) {
@@ -167,16 +144,15 @@ Status FileRuleStore::flush(std::vector<lb::RuleChange>& batch) {
 }
 
 Result<std::vector<lb::StoredRule>> FileRuleStore::load() {
-  bool exists = false;
-  const std::string snapshot = readAll(path(), &exists);
+  FLB_ASSIGN_OR_RETURN(auto snapshot, readFileIfExists(path()));
   std::map<uint32_t, lb::StoredRule> state;
-  if (exists) {
-    auto rules = api::parseRuleFile(snapshot);
+  if (snapshot) {
+    auto rules = api::parseRuleFile(*snapshot);
     if (!rules) return rules.error().wrap(path());
     for (auto& r : *rules) state[r.rule_id] = std::move(r);
   }
-  bool have_journal = false;
-  const std::string journal = readAll(journalPath(), &have_journal);
+  FLB_ASSIGN_OR_RETURN(auto journal_text, readFileIfExists(journalPath()));
+  const std::string journal = journal_text.value_or("");
   size_t line_no = 0, applied = 0;
   for (size_t start = 0; start < journal.size();) {
     const size_t end = journal.find('\n', start);
@@ -202,7 +178,7 @@ Result<std::vector<lb::StoredRule>> FileRuleStore::load() {
   std::vector<lb::StoredRule> out;
   out.reserve(state.size());
   for (auto& [id, r] : state) out.push_back(r);
-  if (applied > 0 || (have_journal && !journal.empty())) {
+  if (applied > 0 || !journal.empty()) {
     FLB_TRY(writeSnapshot(state));
     FLB_TRY(openJournal(true));
     FLB_INFO("lb", "folded {} journal records into {}", applied, path());
