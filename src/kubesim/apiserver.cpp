@@ -72,6 +72,7 @@ void ApiServer::setApiEndpoint(const std::string& ip, int port) {
   std::lock_guard<std::mutex> l(mu_);
   apiIp_ = ip;
   apiPort_ = port;
+  epDirty_.emplace("default", "kubernetes");
   runEndpoints();
   cv_.notify_all();
 }
@@ -337,6 +338,7 @@ json ApiServer::state() {
 void ApiServer::compact() {
   std::lock_guard<std::mutex> l(mu_);
   store_.compact();
+  resetTracking();
   cv_.notify_all();
 }
 
@@ -360,6 +362,7 @@ json ApiServer::snapshot() {
 void ApiServer::restore(const json& snap) {
   std::lock_guard<std::mutex> l(mu_);
   store_.restore(snap);
+  resetTracking();
   for (const json* s : store_.list("services", "")) {
     const json spec = (*s).value("spec", json::object());
     if (spec.value("clusterIP", "") != "" && spec["clusterIP"] != "None")

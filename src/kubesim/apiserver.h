@@ -14,6 +14,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "common/clock.h"
@@ -101,8 +102,11 @@ class ApiServer {
   void addNode(const NodeSpec& n);
   // The address clients inside the cluster use (default/kubernetes Endpoints/EndpointSlice).
   void setApiEndpoint(const std::string& ip, int port);
-  // Runs the controllers once (also done after every write).
+  // Runs the controllers once (also done after every write); skipped when nothing changed since a pass
+  // that wrote nothing and no timed work (node grace, image pull back-off) is pending.
   void tick();
+  // Controller passes run so far (tests: the idle ticker does no work).
+  uint64_t controllerPasses();
 
   // Admin.
   json state();
@@ -137,6 +141,19 @@ class ApiServer {
     int count;
   };
   std::vector<Fault> faults_;
+  // Change tracking: the controllers read the store's history from their own cursor and work only on
+  // what changed (a gap in the history, a restore or a compaction ⇒ one full pass).
+  using ObjKey = std::tuple<std::string, std::string, std::string>;  // resource, namespace, name
+  uint64_t gcRv_ = 0, epRv_ = 0;
+  bool gcFull_ = true, epFull_ = true;
+  std::set<std::string> liveUids_;
+  std::map<std::string, std::set<ObjKey>> dependents_;     // owner uid -> objects naming it
+  std::set<std::pair<std::string, std::string>> epDirty_;  // Services to recompute (ns, name)
+  bool idle_ = false;                                      // last pass wrote nothing at idleRv_
+  uint64_t idleRv_ = 0;
+  uint64_t passes_ = 0;
+  void resetTracking();
+  void gcIndex(const std::string& resource, const json& obj, bool add);
 
   int64_t now() const { return clock_.wallMillis(); }
   std::string uuid();

@@ -53,7 +53,22 @@ void ApiServer::tick() {
   cv_.notify_all();
 }
 
+uint64_t ApiServer::controllerPasses() {
+  std::lock_guard<std::mutex> l(mu_);
+  return passes_;
+}
+
+void ApiServer::resetTracking() {
+  gcFull_ = epFull_ = true;
+  idle_ = false;
+}
+
 void ApiServer::runControllers() {
+  // Nothing changed since a pass that wrote nothing: the pass would write nothing again, unless time
+  // alone moves something (a lost node's grace, an image pull's back-off).
+  if (idle_ && store_.revision() == idleRv_ && nodeDownSince_.empty() && pullFailedAt_.empty()) return;
+  uint64_t before = store_.revision();
+  ++passes_;
   ensureDefaults();
   runDeployments();
   runGc();
@@ -61,6 +76,8 @@ void ApiServer::runControllers() {
   if (cfg_.recordKubelet) runKubelet();
   runNodeLifecycle();
   runEndpoints();
+  idle_ = store_.revision() == before;
+  idleRv_ = before;
 }
 
 void ApiServer::runDeployments() {
@@ -149,18 +166,73 @@ void ApiServer::runDeployments() {
   }
 }
 
+void ApiServer::gcIndex(const std::string& resource, const json& obj, bool add) {
+  const json& md = obj["metadata"];
+  ObjKey key{resource, md.value("namespace", ""), md.value("name", "")};
+  auto refs = md.find("ownerReferences");
+  if (refs == md.end() || !refs->is_array()) return;
+  for (const auto& x : *refs) {
+    std::string uid = x.value("uid", "");
+    if (add) {
+      dependents_[uid].insert(key);
+    } else if (auto it = dependents_.find(uid); it != dependents_.end()) {
+      it->second.erase(key);
+      if (it->second.empty()) dependents_.erase(it);
+    }
+  }
+}
+
 void ApiServer::runGc() {
-  std::set<std::string> uids;
-  for (const auto& r : allResources())
-    for (const json* o : store_.list(r.plural, "")) uids.insert((*o)["metadata"].value("uid", ""));
+  // Candidates: objects whose owner references changed and dependents of deleted objects.
+  std::set<ObjKey> candidates;
+  auto feed = store_.since(gcRv_);
+  if (gcFull_ || !feed.ok()) {
+    liveUids_.clear();
+    dependents_.clear();
+    for (const auto& r : allResources())
+      for (const json* o : store_.list(r.plural, "")) {
+        liveUids_.insert((*o)["metadata"].value("uid", ""));
+        gcIndex(r.plural, *o, true);
+        if ((*o)["metadata"].contains("ownerReferences"))
+          candidates.emplace(r.plural, (*o)["metadata"].value("namespace", ""),
+                             (*o)["metadata"].value("name", ""));
+      }
+  } else {
+    for (const StoreEvent* ev : *feed) {
+      const json& md = ev->object["metadata"];
+      std::string uid = md.value("uid", "");
+      if (!ev->prev.is_null()) gcIndex(ev->resource, ev->prev, false);
+      if (ev->type == "DELETED") {
+        gcIndex(ev->resource, ev->object, false);
+        liveUids_.erase(uid);
+        if (auto it = dependents_.find(uid); it != dependents_.end()) {
+          candidates.insert(it->second.begin(), it->second.end());
+          dependents_.erase(it);
+        }
+        continue;
+      }
+      liveUids_.insert(uid);
+      gcIndex(ev->resource, ev->object, true);
+      json refs = md.value("ownerReferences", json::array());
+      json prevRefs =
+          ev->prev.is_null() ? json(nullptr) : ev->prev["metadata"].value("ownerReferences", json::array());
+      if (!refs.empty() && refs != prevRefs)
+        candidates.emplace(ev->resource, md.value("namespace", ""), md.value("name", ""));
+    }
+  }
+  gcFull_ = false;
+  gcRv_ = store_.revision();
   for (const auto& r : allResources()) {
     if (r.plural == "namespaces") continue;
     std::vector<json> doomed;
-    for (const json* o : store_.list(r.plural, "")) {
+    for (auto it = candidates.lower_bound({r.plural, "", ""});
+         it != candidates.end() && std::get<0>(*it) == r.plural; ++it) {
+      const json* o = store_.get(r.plural, std::get<1>(*it), std::get<2>(*it));
+      if (!o) continue;
       const json refs = (*o)["metadata"].value("ownerReferences", json::array());
       if (refs.empty() || (*o)["metadata"].contains("deletionTimestamp")) continue;
       bool alive = std::any_of(refs.begin(), refs.end(),
-                               [&](const json& x) { return uids.count(x.value("uid", "")) > 0; });
+                               [&](const json& x) { return liveUids_.count(x.value("uid", "")) > 0; });
       if (!alive) doomed.push_back(*o);
     }
     for (const auto& o : doomed) (void)deleteObject(r, o, json::object());
@@ -247,9 +319,13 @@ void ApiServer::runScheduler() {
 }
 
 void ApiServer::runKubelet() {
+  // Only pods with something to do: being deleted, or still Pending on their node.
   std::vector<json> pods;
   for (const json* p : store_.list("pods", ""))
-    if ((*p)["spec"].value("nodeName", "") != "") pods.push_back(*p);
+    if ((*p)["spec"].value("nodeName", "") != "" &&
+        ((*p)["metadata"].contains("deletionTimestamp") ||
+         (*p).value("status", json::object()).value("phase", "Pending") == "Pending"))
+      pods.push_back(*p);
   int64_t t = now();
   std::string ts = rfc3339(t);
   for (auto& pod : pods) {
@@ -339,6 +415,7 @@ Status ApiServer::setNodeState(const std::string& name, bool up) {
   if (!nodes_.count(name)) return notFound("nodes", "", name);
   if (up) {
     nodeDownSince_.erase(name);
+    idle_ = false;  // pods waiting on the node move again
   } else if (!nodeDownSince_.count(name)) {
     nodeDownSince_[name] = now();
   }
@@ -396,9 +473,67 @@ void ApiServer::runEndpoints() {
   for (const json* n : store_.list("nodes", ""))
     zones[(*n)["metadata"].value("name", "")] =
         (*n)["metadata"].value("labels", json::object()).value("topology.kubernetes.io/zone", "");
-  std::vector<json> services;
-  for (const json* s : store_.list("services", "")) services.push_back(*s);
-  for (const auto& svc : services) {
+  // Services to recompute: those changed, whose pods (old or new labels), slices or Endpoints changed;
+  // all of them after a node change (zones) or a gap in the history.
+  std::set<std::pair<std::string, std::string>> dirty;
+  dirty.swap(epDirty_);
+  auto feed = store_.since(epRv_);
+  bool all = epFull_ || !feed.ok();
+  auto nsName = [](const json& o) {
+    return std::make_pair(o["metadata"].value("namespace", ""), o["metadata"].value("name", ""));
+  };
+  for (const StoreEvent* ev : all ? std::vector<const StoreEvent*>{} : *feed) {
+    if (ev->resource == "services" || ev->resource == "endpoints") {
+      dirty.insert(nsName(ev->object));
+    } else if (ev->resource == "nodes") {
+      all = true;
+    } else if (ev->resource == "endpointslices") {
+      for (const json* o : {&ev->object, &ev->prev})
+        if (!o->is_null())
+          if (auto svc =
+                  (*o)["metadata"].value("labels", json::object()).value("kubernetes.io/service-name", "");
+              !svc.empty())
+            dirty.emplace(nsName(*o).first, svc);
+    } else if (ev->resource == "pods") {
+      std::string ns = nsName(ev->object).first;
+      for (const json* s : store_.list("services", ns)) {
+        json sel = (*s)["spec"].value("selector", json::object());
+        if (sel.empty()) continue;
+        LabelSelector ls = selectorFromJson(sel);
+        for (const json* o : {&ev->object, &ev->prev})
+          if (!o->is_null() && ls.matches((*o)["metadata"].value("labels", json::object())))
+            dirty.insert(nsName(*s));
+      }
+    }
+  }
+  epFull_ = false;
+  epRv_ = store_.revision();
+  if (all) {
+    for (const json* s : store_.list("services", "")) dirty.insert(nsName(*s));
+    for (const json* e : store_.list("endpoints", "")) dirty.insert(nsName(*e));
+  }
+  // The slices of the namespaces concerned by (namespace, service-name): the last one in key order
+  // (any, and the controller's own).
+  std::map<std::pair<std::string, std::string>, std::string> anySlice, ownSlice;
+  std::set<std::string> dirtyNs;
+  for (const auto& d : dirty) dirtyNs.insert(d.first);
+  for (const auto& ns : dirtyNs)
+    for (const json* s : store_.list("endpointslices", ns)) {
+      const json l = (*s)["metadata"].value("labels", json::object());
+      std::string svc = l.value("kubernetes.io/service-name", "");
+      if (svc.empty()) continue;
+      anySlice[{ns, svc}] = (*s)["metadata"].value("name", "");
+      if (l.value("endpointslice.kubernetes.io/managed-by", "") == "endpointslice-controller.k8s.io")
+        ownSlice[{ns, svc}] = (*s)["metadata"].value("name", "");
+    }
+  for (const auto& key : dirty) {
+    const json* sp = store_.get("services", key.first, key.second);
+    if (!sp) {
+      // Endpoints whose Service is gone (slices go by ownerReference GC).
+      if (store_.get("endpoints", key.first, key.second)) store_.erase("endpoints", key.first, key.second);
+      continue;
+    }
+    const json svc = *sp;
     std::string ns = svc["metadata"].value("namespace", ""), name = svc["metadata"].value("name", "");
     const json spec = svc.value("spec", json::object());
     bool isApi = ns == "default" && name == "kubernetes";
@@ -459,13 +594,9 @@ void ApiServer::runEndpoints() {
     labels["endpointslice.kubernetes.io/managed-by"] = "endpointslice-controller.k8s.io";
     if (isApi) labels.erase("endpointslice.kubernetes.io/managed-by");
     const json* existing = nullptr;
-    for (const json* s : store_.list("endpointslices", ns)) {
-      const json l = (*s)["metadata"].value("labels", json::object());
-      if (l.value("kubernetes.io/service-name", "") == name &&
-          (isApi ||
-           l.value("endpointslice.kubernetes.io/managed-by", "") == "endpointslice-controller.k8s.io"))
-        existing = s;
-    }
+    const auto& index = isApi ? anySlice : ownSlice;
+    if (auto it = index.find({ns, name}); it != index.end())
+      existing = store_.get("endpointslices", ns, it->second);
     json slice;
     if (existing) {
       slice = *existing;
@@ -526,12 +657,6 @@ void ApiServer::runEndpoints() {
       (void)createObject(res("endpoints"), epo);
     }
   }
-  // Endpoints whose Service is gone (slices go by ownerReference GC).
-  std::vector<std::pair<std::string, std::string>> stale;
-  for (const json* e : store_.list("endpoints", ""))
-    if (!store_.get("services", (*e)["metadata"].value("namespace", ""), (*e)["metadata"].value("name", "")))
-      stale.emplace_back((*e)["metadata"].value("namespace", ""), (*e)["metadata"].value("name", ""));
-  for (const auto& [ns, n] : stale) store_.erase("endpoints", ns, n);
 }
 
 }  // namespace floatlb::kubesim
