@@ -284,7 +284,8 @@ TEST_F(Api, TableWatchAndListPaging) {
   ASSERT_EQ(p2["items"].size(), 1u);
   EXPECT_EQ(p2["items"][0]["metadata"]["name"], "nginx-lb1");
   EXPECT_FALSE(p2["metadata"].contains("continue"));
-  call("POST", "/api/v1/namespaces/default/configmaps", R"({"metadata":{"name":"bump"}})");  // history moves on
+  call("POST", "/api/v1/namespaces/default/configmaps",
+       R"({"metadata":{"name":"bump"}})");  // history moves on
   api.compact();
   EXPECT_EQ(call("GET", "/api/v1/namespaces/default/services", "",
                  {{"limit", "1"}, {"continue", p1["metadata"]["continue"]}})
@@ -427,4 +428,62 @@ TEST_F(Api, FaultsAndDiscovery) {
   EXPECT_EQ(
       call("GET", "/api/v1/namespaces/default/services", "", {{"fieldSelector", "spec.nodeName=x"}}).code,
       400);
+}
+
+// The controllers work from the store's change history: an idle ticker does no pass, a pod label change
+// moves it between the slices of two Services, a slice edited or deleted by hand is restored, a deleted
+// Service's slice goes by GC and its Endpoints with it, and a compaction (history gap) still converges.
+TEST_F(Api, ControllersFollowChangesOnly) {
+  auto sliceOf = [&](const std::string& svc) {
+    return j(call("GET", "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices", "",
+                  {{"labelSelector", "kubernetes.io/service-name=" + svc}}))["items"];
+  };
+  ASSERT_EQ(call("POST", "/api/v1/namespaces/default/services", kSvc).code, 201);
+  json other = json::parse(kSvc);
+  other["metadata"]["name"] = "other";
+  other["spec"]["selector"] = {{"what", "other"}};
+  ASSERT_EQ(call("POST", "/api/v1/namespaces/default/services", other.dump()).code, 201);
+  ASSERT_EQ(call("POST", "/api/v1/namespaces/default/pods", kPod).code, 201);
+  for (int i = 0; i < 3; ++i) api.tick();
+  uint64_t passes = api.controllerPasses();
+  for (int i = 0; i < 5; ++i) api.tick();
+  EXPECT_EQ(api.controllerPasses(), passes);  // nothing changed: no pass
+  ASSERT_EQ(sliceOf("nginx-lb1").size(), 1u);
+  EXPECT_EQ(sliceOf("nginx-lb1")[0]["endpoints"].size(), 1u);
+  EXPECT_EQ(sliceOf("other")[0]["endpoints"].size(), 0u);
+
+  // Relabel: leaves nginx-lb1 (old labels matched), joins other (new labels match).
+  call("PATCH", "/api/v1/namespaces/default/pods/nginx-test", R"({"metadata":{"labels":{"what":"other"}}})",
+       {}, "application/merge-patch+json");
+  EXPECT_EQ(sliceOf("nginx-lb1")[0]["endpoints"].size(), 0u);
+  EXPECT_EQ(sliceOf("other")[0]["endpoints"].size(), 1u);
+  EXPECT_FALSE(j(call("GET", "/api/v1/namespaces/default/endpoints/other"))["subsets"].empty());
+  EXPECT_GT(api.controllerPasses(), passes);
+
+  // A hand edit of the controller's slice is undone; a deleted slice comes back.
+  std::string sname = sliceOf("other")[0]["metadata"]["name"];
+  call("PATCH", "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices/" + sname, R"({"endpoints":[]})",
+       {}, "application/merge-patch+json");
+  EXPECT_EQ(sliceOf("other")[0]["endpoints"].size(), 1u);
+  call("DELETE", "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices/" + sname);
+  ASSERT_EQ(sliceOf("other").size(), 1u);
+  EXPECT_EQ(sliceOf("other")[0]["endpoints"].size(), 1u);
+
+  // Deleting the Service: its slice goes by GC (dependent of a deleted owner), its Endpoints too.
+  call("DELETE", "/api/v1/namespaces/default/services/other");
+  api.tick();
+  EXPECT_EQ(sliceOf("other").size(), 0u);
+  EXPECT_EQ(call("GET", "/api/v1/namespaces/default/endpoints/other").code, 404);
+  EXPECT_EQ(sliceOf("nginx-lb1").size(), 1u);
+
+  // A history gap: the next pass is a full one and still converges.
+  api.compact();
+  call("PATCH", "/api/v1/namespaces/default/pods/nginx-test",
+       R"({"metadata":{"labels":{"what":"nginx-test"}}})", {}, "application/merge-patch+json");
+  EXPECT_EQ(sliceOf("nginx-lb1")[0]["endpoints"].size(), 1u);
+  // Lost node: time alone moves the lifecycle controller (the ticker keeps passing while it is down).
+  ASSERT_TRUE(api.setNodeState("ip-192-168-218-10.ap-northeast-3.compute.internal", false).ok());
+  clock.advance(std::chrono::milliseconds(2500));
+  api.tick();
+  EXPECT_EQ(sliceOf("nginx-lb1")[0]["endpoints"][0]["conditions"]["ready"], false);
 }
