@@ -226,6 +226,13 @@ struct KubeHttpServer::Impl {
         return;
       }
       serveApi(req, res, tls, tokens);
+      // As kube-apiserver (APIResponseCompression): gzip for answers of 128 KiB and more, nothing else
+      // (no brotli, no compressed watch streams). cpp-httplib picks the encoding from the request after
+      // the handler; the request object is the server's own, not const.
+      auto& mreq = const_cast<httplib::Request&>(req);  // NOLINT(cppcoreguidelines-pro-type-const-cast)
+      bool gzip = req.get_header_value("Accept-Encoding").find("gzip") != std::string::npos;
+      mreq.headers.erase("Accept-Encoding");
+      if (gzip && res.body.size() >= 128 * 1024) mreq.headers.emplace("Accept-Encoding", "gzip");
     };
     s.Get(".*", h);
     s.Post(".*", h);
