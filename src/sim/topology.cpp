@@ -23,6 +23,7 @@ Result<Topology> parseTopology(const std::string& text) {
     for (const auto& e : j.value("eips", nlohmann::json::array()))
       t.eips.push_back(e.at("name").get<std::string>());
     t.eip_pool = j.value("eip_pool", t.eip_pool);
+    t.public_subnets = j.value("public_subnets", t.public_subnets);
     if (j.contains("internet")) {
       t.inet_link = j["internet"].value("link", t.inet_link);
       t.igw_ip = j["internet"].value("igw_ip", t.igw_ip);
@@ -55,6 +56,15 @@ Result<LoadedTopology> loadTopology(Ec2Model& model, const Topology& t) {
   auto igw = model.createInternetGateway(out.vpc_id, {{"Name", t.vpc_name + "-igw"}});
   if (!igw.ok()) return fromApi(igw.error(), "igw");
   out.igw_id = igw.value();
+  for (const auto& [id, rt] : model.routeTables()) {
+    for (const auto& a : rt.associations) {
+      if (a.main && rt.vpc_id == out.vpc_id) out.main_route_table = id;
+    }
+  }
+  if (t.public_subnets) {
+    auto st = model.createRoute(out.main_route_table, "0.0.0.0/0", out.igw_id);
+    if (!st.ok()) return fromApi(st.error(), "main route table");
+  }
   for (const auto& s : t.subnets) {
     auto id = model.createSubnet(out.vpc_id, s.cidr, s.az, {{"Name", s.name}}, &out.events);
     if (!id.ok()) return fromApi(id.error(), "subnet " + s.name);

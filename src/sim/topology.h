@@ -25,7 +25,9 @@ struct Topology {
   std::vector<std::string> eips;  // names (Name tag)
   std::string eip_pool = "198.18.100.0/24";
   std::string inet_link = "198.18.0.0/24", igw_ip = "198.18.0.1", client_ip = "198.18.0.2";
-  bool source_dest_check_off = false;  // the seed disables it on the LB instances
+  // The main route table gets 0.0.0.0/0 -> the IGW ("public subnets", as in the seed's VPC, whose
+  // instances have public IPs); false: only the local route.
+  bool public_subnets = true;
 };
 
 Result<Topology> parseTopology(const std::string& json_text);

@@ -137,7 +137,9 @@ TEST_F(RoutesTest, ReplaceAndDeleteRoute) {
   EXPECT_EQ(code(route("DeleteRoute", main_rtb_, "10.0.0.0/8", {})), "InvalidRoute.NotFound");
   EXPECT_EQ(code(route("DeleteRoute", main_rtb_, kBlock, {})), "OK");
   EXPECT_EQ(code(route("DeleteRoute", main_rtb_, kBlock, {})), "InvalidRoute.NotFound");
-  // The CIDR is canonicalised, as AWS does.
+  // The CIDR is canonicalised, as AWS does (the loader gave the main table its IGW route).
+  EXPECT_EQ(code(route("CreateRoute", main_rtb_, "0.0.0.1/0", {{"GatewayId", igw()}})), "RouteAlreadyExists");
+  ASSERT_EQ(code(route("DeleteRoute", main_rtb_, "0.0.0.0/0", {})), "OK");
   ASSERT_EQ(code(route("CreateRoute", main_rtb_, "0.0.0.1/0", {{"GatewayId", igw()}})), "OK");
   EXPECT_EQ(code(route("DeleteRoute", main_rtb_, "0.0.0.0/0", {})), "OK");
 }
