@@ -17,8 +17,8 @@ Result<Topology> parseTopology(const std::string& text) {
           {s.at("name").get<std::string>(), s.at("cidr").get<std::string>(), s.at("az").get<std::string>()});
     }
     for (const auto& i : j.value("instances", nlohmann::json::array())) {
-      t.instances.push_back(
-          {i.at("name").get<std::string>(), i.at("subnet").get<std::string>(), i.value("ip", "")});
+      t.instances.push_back({i.at("name").get<std::string>(), i.at("subnet").get<std::string>(),
+                             i.value("ip", ""), i.value("public_ip", false)});
     }
     for (const auto& e : j.value("eips", nlohmann::json::array()))
       t.eips.push_back(e.at("name").get<std::string>());
@@ -89,6 +89,14 @@ Result<LoadedTopology> loadTopology(Ec2Model& model, const Topology& t) {
     auto id = model.allocateAddress({{"Name", e}});
     if (!id.ok()) return fromApi(id.error(), "eip " + e);
     out.eips[e] = id.value();
+  }
+  for (const auto& i : t.instances) {  // after the named EIPs, which keep their pool addresses
+    if (!i.public_ip) continue;
+    auto id = model.allocateAddress({{"Name", i.name + "-public"}});
+    if (!id.ok()) return fromApi(id.error(), "public IP of " + i.name);
+    const Instance* inst = model.instance(out.instances.at(i.name));
+    auto assoc = model.associateAddress(id.value(), inst->primary_eni, "", std::nullopt, false, &out.events);
+    if (!assoc.ok()) return fromApi(assoc.error(), "public IP of " + i.name);
   }
   return out;
 }

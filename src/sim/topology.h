@@ -15,6 +15,9 @@ struct TopologySubnet {
 };
 struct TopologyInstance {
   std::string name, subnet, ip;  // subnet = a TopologySubnet name; ip may be empty (auto)
+  // A public IPv4 address on the primary ENI (what "auto-assign public IP" gives an instance): an
+  // Elastic IP named "<name>-public", associated with the primary private IP at load.
+  bool public_ip = false;
 };
 struct Topology {
   std::string region = "ap-northeast-3";
