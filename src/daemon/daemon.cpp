@@ -235,9 +235,13 @@ Status Daemon::build() {
   if (!cloud) return cloud.error().wrap("cloud");
   p.cloud = std::move(*cloud);
   if (p.cloud && p.heartbeat) {
-    p.cloud->setStepDown([hb = p.heartbeat.get()](const std::string& reason) {
+    p.cloud->setStepDown([hb = p.heartbeat.get()](const std::string& reason, bool peer_holds) {
       FLB_WARN("cloud", "stepping down: {}", reason);
-      hb->adminSet(ha::CiState::kBackup);
+      if (peer_holds) {
+        hb->cloudStepDown(reason);  // held in BACKUP until the peer is heard (no flip-flop)
+      } else {
+        hb->adminSet(ha::CiState::kBackup);
+      }
     });
   }
   if (p.cloud && o_.interfaces.empty()) {
@@ -314,7 +318,8 @@ int Daemon::waitForSignal() {
     if (sigwait(&sigs, &sig) != 0) continue;
     if (sig == SIGHUP) {
       FLB_INFO("main", "SIGHUP received: re-reading the TLS certificate");
-      if (auto s = p_->server->reloadTls(); !s.ok()) FLB_ERROR("api", "TLS reload failed, keeping the old certificate: {}", s.error().message);
+      if (auto s = p_->server->reloadTls(); !s.ok())
+        FLB_ERROR("api", "TLS reload failed, keeping the old certificate: {}", s.error().message);
       continue;
     }
     FLB_INFO("main", "signal {} received, stopping", sig);

@@ -98,6 +98,15 @@ void HeartbeatService::adminSet(CiState state) {
   apply(t);
 }
 
+void HeartbeatService::cloudStepDown(const std::string& reason) {
+  std::optional<Transition> t;
+  {
+    std::lock_guard lock(mu_);
+    t = machine_.onCloudStepDown(clock_.now(), reason);
+  }
+  apply(t);
+}
+
 HeartbeatStats HeartbeatService::stats() const {
   std::lock_guard lock(mu_);
   HeartbeatStats s = stats_;
