@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "common/version.h"
 #include "daemon/daemon.h"
 
 int main(int argc, char** argv) {
@@ -17,8 +18,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (opts->version) {
-    std::puts("floatlb 0.1.0");
+    std::printf("floatlb %s\n", floatlb::projectVersion());
     return 0;
   }
+  if (opts->remove_datapath) return floatlb::daemon::removeDatapath(*opts);
   return floatlb::daemon::run(*opts);
 }

@@ -13,6 +13,7 @@
 #include "api/json_codec.h"
 #include "api/views.h"
 #include "common/result.h"
+#include "common/version.h"
 #include "dataplane/datapath.h"
 #include "ha/ci_state.h"
 #include "lb/rule_manager.h"
@@ -38,7 +39,7 @@ struct ApiDeps {
   // Bearer tokens accepted on every route but GET /netlox/v1 (liveness). Empty = no
   // authentication (the reference's behaviour).
   std::vector<std::string> tokens;
-  std::string version = "0.1.0";
+  std::string version = projectVersion();
   std::string build_info;
 };
 

@@ -10,6 +10,7 @@
 #include "cli/options.h"
 #include "cli/views.h"
 #include "common/net.h"
+#include "common/version.h"
 
 #ifndef FLOATLB_VERSION
 #define FLOATLB_VERSION "unknown"
@@ -330,7 +331,7 @@ int deleteLb(Context& ctx) {
 }
 
 int version(Context& ctx) {
-  ctx.out << "floatctl version " << FLOATLB_VERSION << "\n";
+  ctx.out << "floatctl version " << projectVersion() << "\n";
   return kExitOk;
 }
 

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <set>
@@ -17,6 +18,7 @@
 #include "api/server.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/version.h"
 #include "daemon/bpffs.h"
 #include "daemon/cloud_bridge.h"
 #include "daemon/composition.h"
@@ -220,6 +222,8 @@ Status Daemon::build() {
   }
   if (p.ka) {
     p.ka->key = p.ha_key;
+    // Next to the saved rules: a restarted node resumes from the highest epoch it knew.
+    p.ka->epoch_file = (std::filesystem::path(o_.config_path) / "ha.epoch").string();
     p.heartbeat = std::make_unique<ha::HeartbeatService>(*p.ka, static_cast<uint32_t>(o_.self),
                                                          lb::kDefaultHaInstance, *p.cistate, p.clock);
   }
@@ -259,7 +263,7 @@ Status Daemon::build() {
   if (p.sync || p.heartbeat) deps.ha = p.ha_view.get();
   deps.cloud = p.cloud.get();
   deps.tokens = p.tokens;
-  deps.version = "0.1.0";
+  deps.version = projectVersion();
   deps.build_info = "floatlb";
   p.server = std::make_unique<api::ApiServer>(std::move(deps));
   return okStatus();

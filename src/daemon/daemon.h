@@ -38,4 +38,8 @@ class Daemon {
 // build + start + waitForSignal + stop; returns the process exit code (2 bad flags, 1 failure).
 int run(const Options& options);
 
+// --remove-datapath: removes what a stopped daemon leaves attached on purpose (the tc filters, the
+// pinned maps) and prints what it removed; exit code 0, or 1 with the reason on stderr.
+int removeDatapath(const Options& options);
+
 }  // namespace floatlb::daemon

@@ -28,7 +28,8 @@ void describe(CLI::App& app, Options& o) {
       "script run as HOOK INSTANCE STATE VIP on every HA transition (default /opt/floatlb/ha_hook.sh)");
   app.add_option("--cloud", o.cloud, "on-prem|aws")->check(CLI::IsMember({"on-prem", "aws"}));
   app.add_option("--cloudcidrblock", o.cloud_cidr_block, "CIDR of the VIP subnet (AWS multi-AZ)");
-  app.add_option("--cloudmode", o.cloud_mode, "subnet|routed: move the VIP subnet (default) or only routes (AWS multi-AZ)")
+  app.add_option("--cloudmode", o.cloud_mode,
+                 "subnet|routed: move the VIP subnet (default) or only routes (AWS multi-AZ)")
       ->check(CLI::IsMember({"subnet", "routed"}));
   app.add_option("--cloudinstance", o.cloud_instance, "suffix for AWS tag values");
   app.add_option_function<std::string>(
@@ -39,6 +40,9 @@ void describe(CLI::App& app, Options& o) {
                  "bpffs directory for pinned maps (floatlb; default /sys/fs/bpf/floatlb)");
   app.add_flag("--detach-on-exit", o.detach_on_exit,
                "remove the datapath on exit (default: keep forwarding across restarts)");
+  app.add_flag("--remove-datapath", o.remove_datapath,
+               "detach the tc program from every interface of this network namespace, remove the maps "
+               "pinned under --bpf-pin-dir, and exit (floatlb; what the package runs on removal)");
   app.add_option("--api-token-file", o.api_token_file,
                  "bearer tokens for the REST API, one per line (floatlb; default: no authentication)");
   app.add_option("--tls-cert", o.tls_cert,

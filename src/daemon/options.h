@@ -37,6 +37,7 @@ struct Options {
   std::string tls_key;         // PEM private key for HTTPS
   uint16_t tls_port = 0;       // 0 = HTTPS on --port instead of HTTP
   bool detach_on_exit = false;
+  bool remove_datapath = false;  // one-shot: removeDatapath() instead of running
   bool help = false;
   bool version = false;
 };

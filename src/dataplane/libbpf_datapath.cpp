@@ -193,24 +193,69 @@ Status LibbpfDatapath::attachInterface(const std::string& ifname) {
   return okStatus();
 }
 
-Status LibbpfDatapath::detachAll() {
-  FLB_ASSIGN_OR_RETURN(auto ifs, attachedInterfaces());
-  for (const auto& name : ifs) {
-    bpf_tc_hook hook = ingressHook(static_cast<int>(if_nametoindex(name.c_str())));
-    bpf_tc_opts o = ourFilter();
-    int rc = bpf_tc_detach(&hook, &o);
-    if (rc != 0 && rc != -ENOENT) return sysError("tc detach on " + name, rc);
-  }
-  return okStatus();
-}
+namespace {
 
-Result<std::vector<std::string>> LibbpfDatapath::attachedInterfaces() {
+Result<std::vector<std::string>> interfacesWithOurFilter() {
   FLB_ASSIGN_OR_RETURN(auto ifs, allInterfaces());
   std::vector<std::string> ours;
   for (const auto& name : ifs) {
     if (hasOurFilter(static_cast<int>(if_nametoindex(name.c_str())))) ours.push_back(name);
   }
   return ours;
+}
+
+bool onBpffs(const std::string& dir) {
+  struct statfs st {};
+  return statfs(dir.c_str(), &st) == 0 && static_cast<unsigned long>(st.f_type) == kBpfFsMagic;
+}
+
+// A bpffs mounted on `dir` itself (its parent is on another filesystem).
+bool isBpffsMountRoot(const std::string& dir) {
+  return onBpffs(dir) && !onBpffs(std::filesystem::path(dir).parent_path().string());
+}
+
+// Detaches our filters; returns the interfaces they were on.
+Result<std::vector<std::string>> detachOurFilters() {
+  FLB_ASSIGN_OR_RETURN(auto ifs, interfacesWithOurFilter());
+  for (const auto& name : ifs) {
+    bpf_tc_hook hook = ingressHook(static_cast<int>(if_nametoindex(name.c_str())));
+    bpf_tc_opts o = ourFilter();
+    int rc = bpf_tc_detach(&hook, &o);
+    if (rc != 0 && rc != -ENOENT) return sysError("tc detach on " + name, rc);
+  }
+  return ifs;
+}
+
+}  // namespace
+
+Status LibbpfDatapath::detachAll() {
+  FLB_TRY(detachOurFilters());
+  return okStatus();
+}
+
+Result<std::vector<std::string>> LibbpfDatapath::attachedInterfaces() { return interfacesWithOurFilter(); }
+
+Result<LibbpfDatapath::Removal> LibbpfDatapath::removeFromHost(const std::string& pin_dir) {
+  Removal out;
+  FLB_ASSIGN_OR_RETURN(out.detached, detachOurFilters());
+  FLB_ASSIGN_OR_RETURN(auto pins, BpfSkeleton::pinPaths(pin_dir));
+  for (const auto& path : pins) {
+    if (::unlink(path.c_str()) == 0) {
+      out.unpinned.push_back(path);
+    } else if (errno != ENOENT) {
+      return sysError("unpin " + path, errno);
+    }
+  }
+  // The directory goes too when nothing else is in it; if it is a bpffs of its own (the daemon
+  // mounts one when the directory was not on a bpffs), an empty one is unmounted first. The
+  // system's /sys/fs/bpf is never unmounted.
+  std::error_code ec;
+  const bool system_bpffs = std::filesystem::weakly_canonical(pin_dir, ec) == "/sys/fs/bpf";
+  if (!system_bpffs && std::filesystem::is_empty(pin_dir, ec) && isBpffsMountRoot(pin_dir))
+    ::umount2(pin_dir.c_str(), MNT_DETACH);
+  if (::rmdir(pin_dir.c_str()) != 0 && errno != ENOENT && errno != ENOTEMPTY && errno != EBUSY)
+    return sysError("rmdir " + pin_dir, errno);
+  return out;
 }
 
 Status LibbpfDatapath::upsertService(const flb_svc_key& key, const flb_svc& svc) {

@@ -32,6 +32,15 @@ class LibbpfDatapath final : public Datapath {
 
   Status attachInterface(const std::string& ifname);
   Status detachAll();  // removes our tc filters from every interface of this netns
+
+  // What a stopped daemon leaves on purpose (hitless restarts): the tc filters on this netns's
+  // interfaces and the pinned maps under pin_dir. Removes both (`floatlb --remove-datapath`, the
+  // package's prerm on removal); only floatlb's own filters and map pins are touched.
+  struct Removal {
+    std::vector<std::string> detached;  // interfaces
+    std::vector<std::string> unpinned;  // pin paths
+  };
+  static Result<Removal> removeFromHost(const std::string& pin_dir);
   Result<std::vector<std::string>> attachedInterfaces();
 
   Status upsertService(const flb_svc_key& key, const flb_svc& svc) override;

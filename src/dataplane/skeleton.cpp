@@ -45,6 +45,21 @@ Result<std::unique_ptr<BpfSkeleton>> BpfSkeleton::openAndLoad(const std::optiona
   return out;
 }
 
+Result<std::vector<std::string>> BpfSkeleton::pinPaths(const std::string& pin_root) {
+  bpf_object_open_opts opts{};
+  opts.sz = sizeof(opts);
+  opts.pin_root_path = pin_root.c_str();
+  flb_tc* skel = flb_tc__open_opts(&opts);
+  if (skel == nullptr) return bpfError("open", "flb_tc", errno);
+  std::vector<std::string> paths;
+  bpf_map* map = nullptr;
+  bpf_object__for_each_map(map, skel->obj) {
+    if (const char* path = bpf_map__pin_path(map)) paths.emplace_back(path);
+  }
+  flb_tc__destroy(skel);
+  return paths;
+}
+
 Status BpfSkeleton::checkAbiVersion() {
   FLB_ASSIGN_OR_RETURN(auto version, maps_.meta.lookup(0));
   const uint32_t have = version.value_or(0);

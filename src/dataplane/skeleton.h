@@ -44,6 +44,8 @@ class BpfSkeleton {
   // Opens and loads the object. pin_root: directory on a bpffs where maps are pinned by name and
   // re-adopted if already there; nullopt = no pinning at all (tests, benchmarks).
   static Result<std::unique_ptr<BpfSkeleton>> openAndLoad(const std::optional<std::string>& pin_root);
+  // Where the object's pinned maps live under pin_root (parses the object, loads nothing).
+  static Result<std::vector<std::string>> pinPaths(const std::string& pin_root);
   ~BpfSkeleton();
   BpfSkeleton(const BpfSkeleton&) = delete;
   BpfSkeleton& operator=(const BpfSkeleton&) = delete;

@@ -10,6 +10,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "common/file.h"
 #include "common/log.h"
 #include "common/socket.h"
 #include "ha/heartbeat.h"
@@ -56,6 +57,23 @@ HeartbeatService::HeartbeatService(KaConfig cfg, uint32_t node_id, std::string i
       clock_(clock),
       machine_(HaConfig{node_id, std::chrono::microseconds(cfg_.interval_us), cfg_.multiplier}, clock.now()) {
   if (cfg_.boot == 0) cfg_.boot = processBootEpoch();
+  if (cfg_.epoch_file.empty()) return;
+  auto saved = readFileIfExists(cfg_.epoch_file);
+  if (!saved.ok()) {
+    FLB_WARN("ha", "cannot read the saved HA epoch ({}); starting from 0", saved.error().message);
+    return;
+  }
+  if (!*saved) return;
+  uint64_t epoch = 0;
+  const std::string& text = **saved;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), epoch);
+  if (ec != std::errc() || (end != text.data() + text.size() && *end != '\n')) {
+    FLB_WARN("ha", "{}: not an epoch ({:?}); starting from 0", cfg_.epoch_file, text.substr(0, 40));
+    return;
+  }
+  machine_.restoreEpoch(epoch);
+  persisted_epoch_ = epoch;
+  FLB_INFO("ha", "resuming from HA epoch {} ({})", epoch, cfg_.epoch_file);
 }
 
 HeartbeatService::~HeartbeatService() { stop(); }
@@ -82,7 +100,20 @@ void HeartbeatService::stop() {
   fd_ = -1;
 }
 
-void HeartbeatService::apply(const std::optional<Transition>& t) {
+void HeartbeatService::persistEpoch(uint64_t epoch) {
+  if (cfg_.epoch_file.empty()) return;
+  std::lock_guard lock(persist_mu_);
+  if (epoch <= persisted_epoch_) return;
+  // Availability first: a node that cannot persist still serves; it only loses the restart guard.
+  if (auto s = writeFileAtomic(cfg_.epoch_file, std::to_string(epoch) + "\n"); !s.ok()) {
+    FLB_WARN("ha", "cannot save HA epoch {}: {}", epoch, s.error().message);
+    return;
+  }
+  persisted_epoch_ = epoch;
+}
+
+void HeartbeatService::apply(const std::optional<Transition>& t, uint64_t epoch) {
+  persistEpoch(epoch);
   if (!t) return;
   FLB_INFO("ha", "{}: {} -> {} (epoch {}): {}", instance_, ciStateName(t->from), ciStateName(t->to), t->epoch,
            t->reason);
@@ -91,11 +122,13 @@ void HeartbeatService::apply(const std::optional<Transition>& t) {
 
 void HeartbeatService::adminSet(CiState state) {
   std::optional<Transition> t;
+  uint64_t epoch = 0;
   {
     std::lock_guard lock(mu_);
     t = machine_.onAdmin(state, clock_.now());
+    epoch = machine_.epoch();
   }
-  apply(t);
+  apply(t, epoch);
 }
 
 void HeartbeatService::cloudStepDown(const std::string& reason) {
@@ -123,6 +156,7 @@ HeartbeatStats HeartbeatService::stats() const {
 void HeartbeatService::receive(std::string_view bytes) {
   auto hb = decodeHeartbeat(bytes, cfg_.key);
   std::optional<Transition> t;
+  uint64_t epoch = 0;
   {
     std::lock_guard lock(mu_);
     if (!hb) {
@@ -144,8 +178,9 @@ void HeartbeatService::receive(std::string_view bytes) {
     ++stats_.received;
     stats_.last_rx_wall_ms = clock_.wallMillis();
     t = machine_.onHeartbeat(hb->view, clock_.now());
+    epoch = machine_.epoch();
   }
-  apply(t);
+  apply(t, epoch);
 }
 
 void HeartbeatService::appendMetrics(MetricsWriter& w) const {
@@ -211,11 +246,13 @@ void HeartbeatService::loop() {
       receive(std::string_view(buf, static_cast<size_t>(n)));
     }
     std::optional<Transition> t;
+    uint64_t epoch = 0;
     {
       std::lock_guard lock(mu_);
       t = machine_.onTick(clock_.now());
+      epoch = machine_.epoch();
     }
-    apply(t);
+    apply(t, epoch);
   }
 }
 

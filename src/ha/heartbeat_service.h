@@ -25,6 +25,9 @@ struct KaConfig {
   uint16_t port = 3784;
   std::string key;    // shared HMAC key; empty = unauthenticated (logged at start)
   uint64_t boot = 0;  // replay stamp boot epoch; 0 = processBootEpoch()
+  // Where the highest known HA epoch survives a restart (the daemon: <config-path>/ha.epoch);
+  // empty = not persisted. Written (atomically, fsynced) before a transition is published.
+  std::string epoch_file;
 };
 
 // "REMOTE[:SOURCE[:INTERVAL_US]]" as the reference's --ka; the interval is honoured.
@@ -63,7 +66,9 @@ class HeartbeatService {
 
  private:
   void loop();
-  void apply(const std::optional<Transition>& t);
+  // Persists the machine's epoch if it grew, then publishes the transition (if any).
+  void apply(const std::optional<Transition>& t, uint64_t epoch);
+  void persistEpoch(uint64_t epoch);
   void receive(std::string_view bytes);
 
   KaConfig cfg_;
@@ -78,6 +83,8 @@ class HeartbeatService {
   std::atomic<bool> running_{false};
   std::thread thread_;
   uint64_t seq_ = 0;
+  uint64_t persisted_epoch_ = 0;  // what epoch_file holds (guarded by persist_mu_)
+  std::mutex persist_mu_;
 };
 
 }  // namespace floatlb::ha

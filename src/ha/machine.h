@@ -14,6 +14,7 @@
 //    the peer dies (availability first).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -65,6 +66,12 @@ class HaMachine {
   // ReplaceRoutes in 20 s). After the peer is heard, the normal rules apply again.
   std::optional<Transition> onCloudStepDown(TimePoint now, const std::string& reason);
   [[nodiscard]] bool heldUntilPeerHeard() const { return hold_until_heard_; }
+
+  // The highest epoch this node knew before it restarted (persisted by the shell). Without it a
+  // restarted node starts from 0 and, alone after a partition, takes over with epoch 1: equal to a
+  // survivor's first term, so the lower node id would win the dual-MASTER tie and move the cloud
+  // resources back a second time. Only ever raises the epoch.
+  void restoreEpoch(uint64_t epoch) { epoch_ = std::max(epoch_, epoch); }
 
   // What to put into the next heartbeat.
   [[nodiscard]] PeerView self() const;

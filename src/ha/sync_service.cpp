@@ -120,8 +120,8 @@ void SyncService::stop() {
   sender_threads_.clear();
   {
     std::lock_guard lock(receivers_mu_);
-    for (auto& t : receiver_threads_) t.join();
-    receiver_threads_.clear();
+    for (auto& r : receivers_) r.thread.join();
+    receivers_.clear();
   }
   if (listen_fd_ >= 0) ::close(listen_fd_);
   listen_fd_ = -1;
@@ -166,8 +166,23 @@ void SyncService::appendMetrics(MetricsWriter& w) const {
 
 // ---- receiving side (any role; in practice the BACKUP) ----
 
+void SyncService::reapReceivers() {
+  std::lock_guard lock(receivers_mu_);
+  std::erase_if(receivers_, [](Receiver& r) {
+    if (!r.done->load()) return false;
+    r.thread.join();
+    return true;
+  });
+}
+
+size_t SyncService::receiverThreads() {
+  std::lock_guard lock(receivers_mu_);
+  return receivers_.size();
+}
+
 void SyncService::acceptLoop() {
   while (running_) {
+    reapReceivers();
     pollfd p{listen_fd_, POLLIN, 0};
     if (::poll(&p, 1, 200) != 1) continue;
     sockaddr_in from{};
@@ -182,8 +197,13 @@ void SyncService::acceptLoop() {
     }
     timeval tv{0, 200000};
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    auto done = std::make_shared<std::atomic<bool>>(false);
     std::lock_guard lock(receivers_mu_);
-    receiver_threads_.emplace_back([this, fd, ip] { receiveLoop(fd, ip); });
+    receivers_.push_back({std::thread([this, fd, ip, done] {
+                            receiveLoop(fd, ip);
+                            done->store(true);
+                          }),
+                          done});
   }
 }
 

@@ -14,6 +14,7 @@
 
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/version.h"
 #include "k8s/client.h"
 #include "operator/controller.h"
 
@@ -170,7 +171,7 @@ int runOperator(const Options& o, const std::atomic<bool>& stop) {
   }
   FLB_INFO("operator", "API server {}; floatlb instances: {}", cfg->server, fmt::join(o.loxi_urls, ", "));
   k8s::ProcessExecRunner runner;
-  std::string ua = "kube-floatlb/0.1.0 (linux/amd64)";
+  std::string ua = std::string("kube-floatlb/") + projectVersion() + " (linux/amd64)";
   // One client per long-lived stream plus one for writes: curl handles are not shared across threads.
   ApiClient writes(*cfg, clock, runner, ua);
   ApiClient svc_api(*cfg, clock, runner, ua), slice_api(*cfg, clock, runner, ua),

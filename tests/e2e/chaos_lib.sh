@@ -132,7 +132,7 @@ chaos_start() {
   check "seed world up: lb1 MASTER, EIP on lb1, EIP:$SEED_PORT reachable" up
   on_exit "ip netns exec \"$VPCSIM_NS_VPC\" nft delete table inet $CHAOS_NFT"
   SESS="$WORK/sessions.json"
-  hold_sessions 20 "$SESS"
+  hold_sessions 20 "$SESS" "${CHAOS_SESSION_DURATION:-900}"
   check "20 long-lived sessions open" test -f "$SESS.ready"
   await 5 replicas_on "$VPCSIM_NS_LB2"
 }

@@ -120,10 +120,10 @@ instance_links() {
 # stop file (sessions_result) ends them: --duration is far beyond any test's ctest timeout, so a
 # session that ends by it ended early and fails the check.
 hold_sessions() {
-  local count=$1 out=$2
+  local count=$1 out=$2 duration=${3:-900}
   SEED_SESSIONS=$count
   bg "sessions_$RANDOM" "$out.log" ip netns exec "$VPCSIM_NS_INET" $PY "$SESSIONS_PY" hold \
-    --target "$EIP:$SEED_PORT" --count "$count" --interval 0.1 --duration 900 --timeout 150 --out "$out" \
+    --target "$EIP:$SEED_PORT" --count "$count" --interval 0.1 --duration "$duration" --timeout 150 --out "$out" \
     --stop-file "$out.stop"
   await 15 test -f "$out.ready"
 }

@@ -47,10 +47,17 @@ failover() { # failover FROM_NS TO_NS TO_INSTANCE LABEL TO_IP
   instance_links "$from" down
   await 5 is_state "$to" MASTER
   check "$label: the survivor is MASTER" is_state "$to" MASTER
-  await 90 eip_on "$inst"
+  # When does the EIP answer again? A short connect probe from the internet (0.3 s: one SYN, no
+  # retransmit), so the measurement's resolution is ~0.35 s rather than a 2 s connect timeout.
+  reach_quick() { nsx "$VPCSIM_NS_INET" timeout 0.3 bash -c "exec 3<>/dev/tcp/$EIP/$SEED_PORT"; }
+  await 90 reach_quick
   t1=$(date +%s%3N)
-  check "$label: EIP moved to the survivor's ENI ($((t1 - t0)) ms after the failure; $(eip_owner))" eip_on "$inst"
-  await 30 reach
+  # README: "~6.5-7.5 s until the EIP answers from the new AZ with vpcsim's default EC2 latencies"
+  # (detection ~1 s + 11 serial calls, of which CreateNetworkInterface 1.8 s, the detach 2 s and
+  # AssociateAddress 1 s). 9 s is the bound that claim is held to on a loaded 2-core machine.
+  check "$label: the EIP answers from the new AZ $((t1 - t0)) ms after the failure (README: ~6.5-7.5 s; bound 9,000 ms)" \
+    test $((t1 - t0)) -le 9000
+  check "$label: EIP moved to the survivor's ENI ($(eip_owner))" eip_on "$inst"
   check "$label: new connections through the EIP succeed" reach
   check "$label: exactly one floatlb ENI left" test "$(tagged_enis)" = 1
   check "$label: exactly one floatlb subnet left" test "$(tagged_subnets)" = 1

@@ -7,13 +7,12 @@ injection (admin endpoint), API-only (`vpcsim --no-netns`, loopback, no root):
   * an injected 400 and a real 400 (bad filter): surfaced with their AWS code, no retry."""
 import os
 import re
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cloud_vpcsim_lib import flb_host, require_flb_ec2, run_with_sim, stats  # noqa: E402
-from sim_lib import VPCSIM, Sim, wait_for  # noqa: E402
+from sim_lib import VPCSIM, start_sim, wait_for  # noqa: E402
 
 
 def check(cond, what):
@@ -80,10 +79,8 @@ def main():
         print(f"FAIL: {VPCSIM} not built")
         return 1
     require_flb_ec2()
-    try:
-        sim = Sim(extra_args=("--no-netns",))
-    except (RuntimeError, subprocess.TimeoutExpired) as e:
-        print(f"FAIL: {e}")
+    sim = start_sim(("--no-netns",))
+    if sim is None:
         return 1
     return run_with_sim(sim, lambda: run(sim))
 

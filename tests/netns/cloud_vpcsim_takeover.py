@@ -10,14 +10,13 @@ exits 77 otherwise."""
 import json
 import os
 import shutil
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cloud_vpcsim_lib import (flb_host, flb_in_instance, ok, parse_imds, parse_steps,  # noqa: E402
                               require_flb_ec2, stats)
-from sim_lib import Sim, require_root, run_with_servers, wait_for  # noqa: E402
+from sim_lib import require_root, run_with_servers, start_sim, wait_for  # noqa: E402
 from sim_traffic import fetch, start_web  # noqa: E402  (web server in a namespace, curl from inet)
 
 # The seed's VIP block (TESTBED.md address plan); inside the VPC's primary 192.168.0.0/16.
@@ -167,10 +166,8 @@ def run(sim, tmp, procs):
 def main():
     require_root()
     require_flb_ec2()
-    try:
-        sim = Sim()
-    except (RuntimeError, subprocess.TimeoutExpired) as e:
-        print(f"FAIL: {e}")
+    sim = start_sim()
+    if sim is None:
         return 1
     return run_with_servers(sim, run)
 

@@ -9,7 +9,9 @@
       Writes JSON: sessions requested and actually opened, errors, how each session ended
       ("stop": the stop file; "deadline": --duration ran out first, i.e. it ended early), whether
       the stop file ended the run, messages echoed, the longest gap between two good echoes.
-      Check it with `sessions.py verify` rather than reading single fields.
+      Check it with `sessions.py verify` rather than reading single fields. While running it keeps
+      F.progress holding {"last_ok_ms": [...]}: each session's latest good echo (wall-clock ms,
+      0 = none yet), so a caller can wait for "every session echoed after time T".
   sessions.py probe --target IP:PORT --interval S --duration S --out F [--stop-file F]
       a NEW connection every S seconds (connect, one echo, close, 100 ms timeout);
       writes JSON with the outages (a run of failures still open at the end counts, up to the
@@ -73,6 +75,7 @@ def hold(args):
             started.wait()
             return
         r["opened"] = True
+        r["last_ok_ms"] = 0
         s.settimeout(args.timeout)
         f = s.makefile("rwb", buffering=0)
         started.wait()
@@ -96,6 +99,7 @@ def hold(args):
                 now = time.monotonic()
                 r["max_gap_ms"] = max(r["max_gap_ms"], (now - last_ok) * 1000)
                 last_ok = now
+                r["last_ok_ms"] = int(time.time() * 1000)
                 r["echoed"] += 1
                 time.sleep(args.interval)
         except OSError as e:
@@ -113,6 +117,10 @@ def hold(args):
     # Its second line is the wall-clock time (ms) by which they all were.
     if all(r is not None and r["opened"] for r in results):
         write_marker(args.out + ".ready", "ready\n%d\n" % int(time.time() * 1000))
+    while any(t.is_alive() for t in threads):  # bounded: every session ends by --duration
+        write_marker(args.out + ".progress",
+                     json.dumps({"last_ok_ms": [r.get("last_ok_ms", 0) for r in results]}))
+        time.sleep(0.2)
     for t in threads:
         t.join()
     failed = [r for r in results if r["error"]]

@@ -263,11 +263,11 @@ def main():
         run(sim)
     except Exception:
         traceback.print_exc()
+        if sim:
+            sim.down(keep_log=True)
         print(f"FAIL after {checks} checks (vpcsim log: {sim.state_dir if sim else '/tmp/vpcsim-flbsim*'}.log)")
         return 1
-    finally:
-        if sim:
-            sim.down()
+    sim.down(keep_log=False)
     print(f"PASS: {checks} checks")
     return 0
 

@@ -2,6 +2,7 @@
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -27,10 +28,15 @@ class Sim:
     def __init__(self, extra_args=()):
         self.prefix = f"flbsim{os.getpid() % 100000}-"
         self.state_dir = f"/tmp/vpcsim-{self.prefix}"
-        out = subprocess.run([VPCSIM, "up", "--topology", os.path.join(SRC, "topologies/seed.json"),
-                              "--prefix", self.prefix, "--latency=zero", "--daemon", *extra_args],
-                             capture_output=True, text=True, timeout=90)
+        try:
+            out = subprocess.run([VPCSIM, "up", "--topology", os.path.join(SRC, "topologies/seed.json"),
+                                  "--prefix", self.prefix, "--latency=zero", "--daemon", *extra_args],
+                                 capture_output=True, text=True, timeout=90)
+        except subprocess.TimeoutExpired as e:
+            self.down()  # a half-built world (namespaces, a daemon) must not outlive the failed start
+            raise RuntimeError(f"vpcsim up did not finish in {e.timeout} s") from e
         if out.returncode != 0:
+            self.down()
             raise RuntimeError(f"vpcsim up failed: {out.stdout}{out.stderr}")
         self.env = {}
         for line in out.stdout.splitlines():
@@ -39,8 +45,16 @@ class Sim:
                 self.env[k] = v
         self.endpoint = self.env["VPCSIM_EC2_ENDPOINT"]
 
-    def down(self):
+    def down(self, keep_log=True):
+        """Tears the world down; keep_log=False (a passing test) also removes the state dir and the
+        daemon's log, which are only worth keeping for a failure's post-mortem."""
         subprocess.run([VPCSIM, "down", "--prefix", self.prefix], capture_output=True, timeout=60)
+        if not keep_log:
+            shutil.rmtree(self.state_dir, ignore_errors=True)
+            try:
+                os.unlink(self.state_dir + ".log")
+            except FileNotFoundError:
+                pass
 
     def aws_env(self, **over):
         e = dict(os.environ)
@@ -93,17 +107,27 @@ def wait_for(what, fn, timeout=20.0, interval=0.2):
 
 
 def run_with_sim(sim, body):
-    """Runs body(); prints PASS/FAIL (with the vpcsim log path); always tears the simulator down."""
+    """Runs body(); prints PASS/FAIL (with the vpcsim log path, kept only on failure); always tears
+    the simulator down."""
     try:
         body()
     except Exception:
         traceback.print_exc()
+        sim.down(keep_log=True)
         print(f"FAIL (vpcsim log: {sim.state_dir}.log)")
         return 1
-    finally:
-        sim.down()
+    sim.down(keep_log=False)
     print("PASS")
     return 0
+
+
+def start_sim(extra_args=()):
+    """Sim(extra_args), or None after printing FAIL (Sim() has already torn a half-built world down)."""
+    try:
+        return Sim(extra_args)
+    except RuntimeError as e:
+        print(f"FAIL: {e}")
+        return None
 
 
 def run_with_servers(sim, run):

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sim_lib import Sim, require_root, run_with_servers, wait_for  # noqa: E402
+from sim_lib import require_root, run_with_servers, start_sim, wait_for  # noqa: E402
 
 VIP, BLOCK, PORT = "192.168.248.254", "192.168.248.0/24", 8080
 
@@ -86,10 +86,8 @@ def run(sim, tmp, procs):
 
 def main():
     require_root()
-    try:
-        sim = Sim()
-    except (RuntimeError, subprocess.TimeoutExpired) as e:
-        print(f"FAIL: {e}")
+    sim = start_sim()
+    if sim is None:
         return 1
     return run_with_servers(sim, run)
 

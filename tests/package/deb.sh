@@ -65,6 +65,10 @@ dpkg -r floatlb >"$WORK/dpkg-r.log" 2>&1
 check "dpkg -r removes it" sh -c "! dpkg-query -W -f='\${Status}' floatlb 2>/dev/null | grep -q 'install ok installed'"
 check "binaries and unit gone after dpkg -r" sh -c "! ls /usr/sbin/floatlb /usr/bin/floatctl /lib/systemd/system/floatlb.service 2>/dev/null"
 check "the conffile stays after dpkg -r (Debian policy)" test -f /etc/default/floatlb
+# prerm ran `floatlb --remove-datapath` (in this, the host's, namespace: no floatlb filter or pin
+# here, so it reports none; tests/netns/restart.sh checks the removal itself).
+check "prerm removed the datapath ($(grep -m1 'floatlb: detached' "$WORK/dpkg-r.log"))" \
+  grep -q '^floatlb: detached from 0 interface(s) (none); removed 0 pinned map(s)' "$WORK/dpkg-r.log"
 dpkg --purge floatlb >"$WORK/dpkg-purge.log" 2>&1 && INSTALLED=0
 left=""
 for f in "${FILES[@]}" /etc/floatlb /usr/share/doc/floatlb; do [ -e "$f" ] && left+=" $f"; done

@@ -57,7 +57,8 @@ TEST_F(RouterTest, LivenessAndVersion) {
   EXPECT_EQ(live.status, 200);
   EXPECT_EQ(live.body, R"({"result":"Success"})");
   EXPECT_EQ(call("GET", "/netlox/v1/").status, 200);
-  EXPECT_EQ(call("GET", "/netlox/v1/version").body, R"({"version":"0.1.0","buildInfo":"floatlb-test"})");
+  EXPECT_EQ(call("GET", "/netlox/v1/version").body,
+            std::string(R"({"version":")") + projectVersion() + R"(","buildInfo":"floatlb-test"})");
 }
 
 TEST_F(RouterTest, CreateListDeleteAll) {

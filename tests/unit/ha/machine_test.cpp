@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+
 using namespace floatlb;
 using namespace floatlb::ha;
 using std::chrono::milliseconds;
@@ -173,4 +175,48 @@ TEST(HaMachine, SimultaneousMastersTieBreakOnNodeId) {
   a.onHeartbeat(b.self(), clock.now());
   EXPECT_EQ(a.role(), CiState::kMaster);
   EXPECT_EQ(b.role(), CiState::kBackup);
+}
+
+// The survivor B took over (epoch 2) while A, cut off, still believes it is MASTER (epoch 1); then
+// B's process restarts during the partition. Heals below decide who keeps the cloud resources.
+namespace {
+void survivorRestartsDuringPartition(Pair& p, std::optional<uint64_t> restored) {
+  p.run(milliseconds(300));  // A MASTER (epoch 1), B BACKUP
+  p.a_to_b = p.b_to_a = false;
+  p.run(milliseconds(1000));  // B took over
+  const uint64_t b_epoch = p.b.epoch();
+  p.b = HaMachine(HaConfig{1}, p.clock.now());  // B's process restarts
+  if (restored) p.b.restoreEpoch(b_epoch);
+  p.run(milliseconds(1000));  // alone again: B takes over after the startup hold
+}
+}  // namespace
+
+TEST(HaMachine, WithoutItsEpochARestartedSurvivorLosesTheTieToTheOldMaster) {
+  Pair p;
+  survivorRestartsDuringPartition(p, std::nullopt);
+  ASSERT_EQ(p.b.role(), CiState::kMaster);
+  EXPECT_EQ(p.b.epoch(), p.a.epoch()) << "both on epoch 1: the hazard restoreEpoch() exists for";
+  p.a_to_b = p.b_to_a = true;
+  p.run(milliseconds(200));
+  EXPECT_EQ(p.a.role(), CiState::kMaster) << "the lower id wins the tie: a second takeover";
+}
+
+TEST(HaMachine, RestoredEpochKeepsTheRestartedSurvivorMasterAfterTheHeal) {
+  Pair p;
+  survivorRestartsDuringPartition(p, 2);
+  ASSERT_EQ(p.b.role(), CiState::kMaster);
+  EXPECT_EQ(p.b.epoch(), 3u) << "restored 2, then took over again: 3";
+  p.a_to_b = p.b_to_a = true;
+  p.run(milliseconds(200));
+  EXPECT_EQ(p.masters(), 1);
+  EXPECT_EQ(p.b.role(), CiState::kMaster) << "the node that moved the resources last keeps them";
+  EXPECT_EQ(p.a.role(), CiState::kBackup);
+}
+
+TEST(HaMachine, RestoreEpochNeverLowersIt) {
+  FakeClock clock;
+  HaMachine m(HaConfig{1}, clock.now());
+  m.restoreEpoch(5);
+  m.restoreEpoch(2);
+  EXPECT_EQ(m.epoch(), 5u);
 }

@@ -1,0 +1,21 @@
+// Small durable-file helpers for state a restarted process must find again (the HA epoch, rule
+// snapshots): a replace that is atomic and on disk before it returns, and a read that tells
+// "absent" from "unreadable".
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+
+namespace floatlb {
+
+// Writes `text` to `path` through `path.tmp` + fsync + rename + fsync of the directory, creating
+// the directory if needed: a crash leaves either the old or the new content, never a torn file.
+Status writeFileAtomic(const std::string& path, std::string_view text);
+
+// The file's content; nullopt if it does not exist; an error if it exists but cannot be read.
+Result<std::optional<std::string>> readFileIfExists(const std::string& path);
+
+}  // namespace floatlb
