@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <regex>
 
+#include "routes_world.h"
 #include "sim/ec2_query.h"
 #include "sim/model.h"
 #include "sim/realiser.h"
@@ -42,17 +43,8 @@ class RecordingRunner final : public CommandRunner {
 class RoutingTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    model_ = std::make_unique<Ec2Model>(clock_, ModelConfig{});
-    model_->latency().setZero();
-    Topology t;
-    t.vpc_cidr = "192.168.0.0/16";
-    t.subnets = {{"a", "192.168.218.0/24", "ap-northeast-3a"},
-                 {"b", "192.168.228.0/24", "ap-northeast-3b"},
-                 {"vip", kBlock, "ap-northeast-3c"}};
-    t.instances = {{"lb1", "a", "192.168.218.60"}, {"lb2", "b", "192.168.228.108"}};
-    auto loaded = loadTopology(*model_, t);
-    ASSERT_TRUE(loaded.ok()) << loaded.error().message;
-    topo_ = loaded.value();
+    topo_ = testing::loadRoutesWorld(model_, clock_, ModelConfig{}, {});
+    ASSERT_FALSE(topo_.vpc_id.empty());
     main_ = model_->routeTableOfSubnet(topo_.subnets.at("a"))->id;
     auto gw = call("CreateRouteTable", {{"VpcId", topo_.vpc_id}});
     gw_ = xmlValue(gw.body, "routeTableId");
