@@ -133,11 +133,13 @@ void HeartbeatService::adminSet(CiState state) {
 
 void HeartbeatService::cloudStepDown(const std::string& reason) {
   std::optional<Transition> t;
+  uint64_t epoch = 0;
   {
     std::lock_guard lock(mu_);
     t = machine_.onCloudStepDown(clock_.now(), reason);
+    epoch = machine_.epoch();
   }
-  apply(t);
+  apply(t, epoch);
 }
 
 HeartbeatStats HeartbeatService::stats() const {
