@@ -2,19 +2,24 @@
 # The floatlb demo. Needs root; does all set-up itself (packages, build). Everything it creates is
 # removed when it exits.
 #
-#   sudo scripts/demo.sh            the seed scenario on vpcsim (default): one Elastic IP, two floatlb
-#                                   instances in two AZs, long-lived sessions, the master's links go
-#                                   down, the subnet/ENI/VIP/EIP move to the other AZ and back; prints
-#                                   the tables, awscli's view and each takeover's EC2 timeline
+#   sudo scripts/demo.sh            the seed end to end with kubectl (default): vpcsim's seed VPC, two
+#                                   floatlb instances in two AZs, kubesim's cluster on the same VPC,
+#                                   `kubectl apply` of the operator and of the seed's nginx.yaml,
+#                                   `kubectl get svc` (llb-<EIP>), nginx through the EIP, the master's
+#                                   links go down with sessions held, `kubectl delete`; prints kubectl's
+#                                   output, floatctl's tables, awscli's view and the takeover timeline
+#   sudo scripts/demo.sh --seed     the seed scenario without Kubernetes (rules posted directly): the
+#                                   subnet/ENI/VIP/EIP move to the other AZ and back
 #   sudo scripts/demo.sh --single   one floatlb, three nginx backends: floatctl tables and conntrack
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" -ne 0 ]; then echo "demo: run as root (sudo scripts/demo.sh)" >&2; exit 1; fi
 case "${1:-}" in
-  "" | --seed) MODE=seed ;;
+  "" | --kubectl) MODE=kubectl ;;
+  --seed) MODE=seed ;;
   --single) MODE=single ;;
-  -h | --help) sed -n '2,10p' "$0"; exit 0 ;;
-  *) echo "demo: unknown argument '$1' (use --single or nothing)" >&2; exit 2 ;;
+  -h | --help) sed -n '2,13p' "$0"; exit 0 ;;
+  *) echo "demo: unknown argument '$1' (use --seed, --single or nothing)" >&2; exit 2 ;;
 esac
 if [ -n "${FLOATLB_BUILD:-}" ]; then  # a given build (the suite's tests/netns/demo_single.sh): use it as it is
   [ -x "$FLOATLB_BUILD/bin/floatlb" ] || { echo "demo: no floatlb in FLOATLB_BUILD=$FLOATLB_BUILD" >&2; exit 1; }
@@ -24,6 +29,9 @@ else
   FLOATLB_BUILD=$PWD/build
 fi
 export FLOATLB_BUILD FLOATLB_SRC=$PWD
+if [ "$MODE" = kubectl ]; then
+  FLB_DEMO=1 exec bash tests/e2e/seed_kubectl.sh
+fi
 if [ "$MODE" = seed ]; then
   FLB_DEMO=1 exec bash tests/e2e/seed_scenario.sh
 fi

@@ -1,8 +1,22 @@
 #!/usr/bin/python3
 """bench/operator: kube-floatlb against kubesim (--no-netns) and two fake floatlb REST servers.
-Measures, for N Services: create (API POST) -> rule on both instances, -> status written; an endpoint
-move (pod re-created on the other node) -> new rule; an operator restart (kill -9, instance tables
-wiped) -> every rule back; API requests per minute at rest. Usage: run.py [N ...] (default 1 500)."""
+
+For N Services: create (API POST) -> rule on both instances, -> status written; an endpoint move
+(the endpoint goes to the other node) -> new rule on both; an operator restart (kill -9) with the
+instance tables kept (nothing may be written) and wiped (every rule back, none deleted); API and
+instance requests per minute at rest.
+
+Two endpoint sources:
+  pods    a Pod selected by every Service; kubesim's endpoints controller writes the slices and a
+          move is the Pod re-created on the other node (one event moves all N Services).
+  slices  selector-less Services whose EndpointSlice the bench writes itself, as an endpoint
+          controller (or the EndpointSlice mirroring of a manual Endpoints) would; a move is a PUT of
+          each Service's slice, timed per Service. Used for large N because kubesim re-runs its
+          endpoints controller over every Service and slice after every write (O(N^2) per write:
+          ~350 ms per write at 200 Services on this machine), which would measure kubesim, not the
+          operator.
+
+Usage: run.py [N[:pods|slices] ...]   (default: 1:pods 1:slices 500:slices)"""
 import os
 import statistics
 import sys
@@ -15,89 +29,142 @@ from operator_kubesim import Operator, pod, svc, op_requests  # noqa: E402
 from fake_loxilb import FakeLoxilb  # noqa: E402
 from kslib import Kubesim, wait_for  # noqa: E402
 
+NS = "/api/v1/namespaces/default"
+SLICES = "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices"
+WRITES = ("POST", "PUT", "PATCH", "DELETE")
+
 
 def pct(v, p):
     v = sorted(v)
     return v[min(len(v) - 1, int(round(p / 100.0 * (len(v) - 1))))]
 
 
-def run(n):
+def endpoint_slice(name, node, ip):
+    return {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+            "metadata": {"name": name + "-bench", "labels": {"kubernetes.io/service-name": name}},
+            "addressType": "IPv4", "ports": [{"name": "", "port": 80, "protocol": "TCP"}],
+            "endpoints": [{"addresses": [ip], "conditions": {"ready": True, "serving": True, "terminating": False},
+                           "nodeName": node}]}
+
+
+def node_ips(ks):
+    _, nodes = ks.request("GET", "/api/v1/nodes")
+    return {n["metadata"]["name"]: [a["address"] for a in n["status"]["addresses"] if a["type"] == "InternalIP"][0]
+            for n in nodes["items"]}
+
+
+def wait_rules(lbs, pending, done, t_start, pred, deadline, ks=None, status=None):
+    """Polls both instances (every 20 ms) until pred(rule) holds on both for every name in pending;
+    with ks/status, also the Services' status (every 250 ms: a LIST of N Services costs the bench
+    process, which also serves the fake instances, tens of ms of CPU)."""
+    next_status = 0
+    while (pending or (status is not None and len(status) < len(t_start))) and time.monotonic() < deadline:
+        now = time.monotonic()
+        have = [{r["serviceArguments"]["name"]: r for r in list(l.rules.values())} for l in lbs]
+        for name in list(pending):
+            rn = "default_%s:llb-inst0" % name
+            if all(rn in h and pred(h[rn]) for h in have):
+                done[name] = now - t_start[name]
+                pending.discard(name)
+        if status is not None and now >= next_status and len(status) < len(t_start):
+            next_status = now + 0.25
+            _, lst = ks.request("GET", NS + "/services")
+            for o in lst["items"]:
+                nm = o["metadata"]["name"]
+                if nm in t_start and nm not in status and o.get("status", {}).get("loadBalancer", {}).get("ingress"):
+                    status[nm] = now - t_start[nm]
+        time.sleep(0.02)
+
+
+def run(n, mode):
     ks = Kubesim(nodes=2)
     lbs = [FakeLoxilb(), FakeLoxilb()]
     op = None
     try:
-        op = Operator(ks, lbs, ks.kubeconfig, ["--cidrPools=defaultPool=198.18.0.1-198.18.3.254", "--setUniqueIP"])
-        ks.request("POST", "/api/v1/namespaces/default/pods", pod("web", "web"))
-        t_create, names = {}, []
-        for i in range(n):
-            name = "s%03d" % i
-            names.append(name)
+        op = Operator(ks, lbs, ks.kubeconfig, ["--setUniqueIP"], external_cidr="198.18.0.1-198.18.3.254")
+        ips = node_ips(ks)
+        node_a, node_b = sorted(ips)
+        names = ["s%03d" % i for i in range(n)]
+        if mode == "pods":
+            ks.request("POST", NS + "/pods", pod("web", "web", node_a))
+        t_create = {}
+        for name in names:
             t_create[name] = time.monotonic()
-            ks.request("POST", "/api/v1/namespaces/default/services", svc(name, 80, etp="Local", selector="web"))
+            s = svc(name, 80, etp="Local", selector="web")
+            if mode == "slices":
+                del s["spec"]["selector"]
+            ks.request("POST", NS + "/services", s)
+            if mode == "slices":
+                ks.request("POST", SLICES, endpoint_slice(name, node_a, "10.1.0.%d" % (2 + len(t_create) % 250)))
         rule_t, status_t = {}, {}
-        deadline = time.monotonic() + 120
-        while (len(rule_t) < n or len(status_t) < n) and time.monotonic() < deadline:
-            now = time.monotonic()
-            have = [set(l.names()) for l in lbs]
+        wait_rules(lbs, set(names), rule_t, t_create, lambda r: r["endpoints"], time.monotonic() + 300, ks, status_t)
+        rows = [("create -> rule on both", list(rule_t.values())), ("create -> status written", list(status_t.values()))]
+        # Endpoint move to the other node.
+        t_move, moved = {}, {}
+        if mode == "pods":
+            ks.request("DELETE", NS + "/pods/web", {"gracePeriodSeconds": 0})
+            wait_for(lambda: all(not any(r["endpoints"] for r in list(l.rules.values())) for l in lbs), 60,
+                     "rules emptied with the pod")
+            t0 = time.monotonic()
+            ks.request("POST", NS + "/pods", pod("web", "web", node_b))
+            t_move = {nm: t0 for nm in names}
+        else:
             for name in names:
-                rn = "default_%s:llb-inst0" % name
-                if name not in rule_t and all(rn in h for h in have):
-                    rule_t[name] = now - t_create[name]
-            if len(status_t) < n:
-                _, lst = ks.request("GET", "/api/v1/namespaces/default/services")
-                for o in lst["items"]:
-                    nm = o["metadata"]["name"]
-                    if nm in t_create and nm not in status_t and o.get("status", {}).get("loadBalancer", {}).get("ingress"):
-                        status_t[nm] = now - t_create[nm]
-            time.sleep(0.02)
-        rows = [("create->rule on both", list(rule_t.values())), ("create->status", list(status_t.values()))]
-        # Endpoint move: the pod re-created on the other node.
-        _, p = ks.request("GET", "/api/v1/namespaces/default/pods/web")
-        host = p["spec"]["nodeName"]
-        _, nodes = ks.request("GET", "/api/v1/nodes")
-        other = [x for x in nodes["items"] if x["metadata"]["name"] != host][0]
-        other_ip = [a["address"] for a in other["status"]["addresses"] if a["type"] == "InternalIP"][0]
-        ks.request("DELETE", "/api/v1/namespaces/default/pods/web", {"gracePeriodSeconds": 0})
-        wait_for(lambda: all(not l.names() for l in lbs), 30, "rules gone with the pod")
-        t0 = time.monotonic()
-        ks.request("POST", "/api/v1/namespaces/default/pods",
-                   pod("web", "web", other["metadata"]["labels"]["kubernetes.io/hostname"]))
-        moved = {}
-        while len(moved) < n and time.monotonic() < t0 + 60:
-            for l in lbs:
-                pass
-            have = lbs[1].rules.copy()
-            for r in have.values():
-                nm = r["serviceArguments"]["name"]
-                if nm not in moved and r["endpoints"] and r["endpoints"][0]["endpointIP"] == other_ip and \
-                        lbs[0].rule(nm):
-                    moved[nm] = time.monotonic() - t0
-            time.sleep(0.02)
-        rows.append(("endpoint move->new rule", list(moved.values())))
+                _, cur = ks.request("GET", SLICES + "/" + name + "-bench")
+                cur["endpoints"][0]["nodeName"] = node_b
+                t_move[name] = time.monotonic()
+                ks.request("PUT", SLICES + "/" + name + "-bench", cur)
+        wait_rules(lbs, set(names), moved, t_move,
+                   lambda r: r["endpoints"] and r["endpoints"][0]["endpointIP"] == ips[node_b], time.monotonic() + 60)
+        rows.append(("endpoint move -> new rule on both", list(moved.values())))
         # At rest.
-        time.sleep(2)
-        since = ks.last_seq()
+        time.sleep(3)
+        since, marks = ks.last_seq(), [len(l.log) for l in lbs]
         time.sleep(20)
         at_rest = len(op_requests(ks, since)) * 3
-        # Restart from scratch: kill -9, wipe both instance tables, start, time until all rules back.
+        lb_rest = sum(len(l.log) - m for l, m in zip(lbs, marks)) * 3 // len(lbs)
+        # Restart with the instance tables kept: nothing to write anywhere.
+        since, marks = ks.last_seq(), [len(l.log) for l in lbs]
+        op.kill9()
+        t0 = time.monotonic()
+        op.start()
+        wait_for(lambda: op.metric("kube_floatlb_reconciles_total") and
+                 op.metric("kube_floatlb_reconciles_total") >= n and op.metric("kube_floatlb_queue_depth") == 0,
+                 60, "every Service reconciled after the restart", step=0.05)
+        kept = time.monotonic() - t0
+        time.sleep(2)
+        kept_writes = [r for r in op_requests(ks, since) if r["method"] in WRITES]
+        kept_lb = sum(l.count("POST", "/netlox/v1/config/loadbalancer", since=m) + l.count("DELETE", since=m)
+                      for l, m in zip(lbs, marks))
+        # Restart from scratch: kill -9, wipe both instance tables, time until all rules are back.
         marks = [len(l.log) for l in lbs]
         op.kill9()
         for l in lbs:
-            l.rules.clear()
+            with l.lock:
+                l.rules.clear()
         t0 = time.monotonic()
         op.start()
-        wait_for(lambda: all(len(l.names()) == n for l in lbs), 120, "all rules back", step=0.05)
+        wait_for(lambda: all(len(l.rules) == n for l in lbs), 120, "all rules back", step=0.02)
         restart = time.monotonic() - t0
         deletes = sum(l.count("DELETE", since=m) for l, m in zip(lbs, marks))
-        print("\n## %d Service(s)\n" % n)
-        print("| measure | n | median ms | p99 ms | max ms |\n|---|---|---|---|---|")
+        print("\n## %d Service(s), endpoints from %s\n" % (n, mode))
+        print("| measure | n | median ms | p99 ms | max ms | kube-loxilb (design) |\n|---|---|---|---|---|---|")
+        kl = {"create -> rule on both": "1 worker, serial REST calls",
+              "create -> status written": "after the rule (status polled every 250 ms)",
+              "endpoint move -> new rule on both": "up to 60 000 (slices not watched: 60 s resync)"}
         for label, v in rows:
             if v:
-                print("| %s | %d | %.0f | %.0f | %.0f |" % (label, len(v), statistics.median(v) * 1000,
-                                                          pct(v, 99) * 1000, max(v) * 1000))
-        print("\nrestart (kill -9, instance tables wiped) -> %d rules on both: %.2f s, DELETEs: %d" %
-              (n, restart, deletes))
-        print("API requests per minute at rest (20 s x 3): %d" % at_rest)
+                print("| %s | %d | %.0f | %.0f | %.0f | %s |" % (label, len(v), statistics.median(v) * 1000,
+                                                               pct(v, 99) * 1000, max(v) * 1000, kl[label]))
+            else:
+                print("| %s | 0 | - | - | - | %s |" % (label, kl[label]))
+        print("\n- restart, instance tables kept: every Service reconciled in %.2f s; API writes %d, rule POST/DELETE %d"
+              % (kept, len(kept_writes), kept_lb))
+        print("- restart, instance tables wiped: %d rules back on both in %.2f s; DELETEs %d "
+              "(kube-loxilb: re-pushes on its 2 s instance probe, exits after 5 failed tries)" % (n, restart, deletes))
+        print("- at rest: %d API requests/min, %d requests/min per instance (probe 2 s + drift list every --lb-check=2s)"
+              % (at_rest, lb_rest))
+        sys.stdout.flush()
     except AssertionError:
         if op:
             print("operator log tail:\n" + open(op.log_path).read()[-4000:])
@@ -111,5 +178,7 @@ def run(n):
 
 
 if __name__ == "__main__":
-    for n in [int(a) for a in sys.argv[1:]] or [1, 500]:
-        run(n)
+    args = sys.argv[1:] or ["1:pods", "1:slices", "500:slices"]
+    for a in args:
+        n, _, mode = a.partition(":")
+        run(int(n), mode or "slices")

@@ -64,8 +64,9 @@ class Obj {
     if (!v.is_number_integer() && !v.is_number_unsigned()) {
       return bad(path_ + key + ": expected an integer, got " + std::string(v.type_name()));
     }
-    int64_t x = v.is_number_unsigned() ? static_cast<int64_t>(std::min<uint64_t>(v.get<uint64_t>(), INT64_MAX))
-                                       : v.get<int64_t>();
+    int64_t x = v.is_number_unsigned()
+                    ? static_cast<int64_t>(std::min<uint64_t>(v.get<uint64_t>(), INT64_MAX))
+                    : v.get<int64_t>();
     if (x < lo || x > hi) {
       return bad(path_ + key + ": " + std::to_string(x) + " is out of range (" + std::to_string(lo) + ".." +
                  std::to_string(hi) + ")");
@@ -76,7 +77,8 @@ class Obj {
   Result<bool> boolean(const char* key) const {
     if (!has(key)) return false;
     const auto& v = at(key);
-    if (!v.is_boolean()) return bad(path_ + key + ": expected true or false, got " + std::string(v.type_name()));
+    if (!v.is_boolean())
+      return bad(path_ + key + ": expected true or false, got " + std::string(v.type_name()));
     return v.get<bool>();
   }
 
@@ -122,7 +124,8 @@ Result<lb::RuleSpec> ruleFromJson(const json& root) {
   FLB_ASSIGN_OR_RETURN(int64_t port, sa.num("port", 1, 65535, true));
   r.key.port = static_cast<uint16_t>(port);
   FLB_ASSIGN_OR_RETURN(int64_t port_max, sa.num("portMax", 0, 65535));
-  if (port_max != 0 && port_max != port) return bad("serviceArguments.portMax: port ranges are not supported");
+  if (port_max != 0 && port_max != port)
+    return bad("serviceArguments.portMax: port ranges are not supported");
   FLB_ASSIGN_OR_RETURN(std::string proto, sa.str("protocol"));
   if (proto.empty()) proto = "tcp";
   auto p = parseL4Proto(proto);
@@ -233,7 +236,10 @@ json ruleToJson(const lb::RuleSpec& s, const std::vector<lb::EndpointStatus>* st
       eps.push_back({{"endpointIP", e.ip.str()}, {"targetPort", e.target_port}, {"weight", e.weight}});
     }
   }
-  return json{{"serviceArguments", sa}, {"endpoints", eps}};
+  json out = json::object();
+  out["serviceArguments"] = std::move(sa);
+  out["endpoints"] = std::move(eps);
+  return out;
 }
 
 std::string ipOf(__be32 a) { return Ip4::fromNetwork(a).str(); }
@@ -246,9 +252,17 @@ Result<lb::RuleSpec> parseLoadBalancerEntry(std::string_view body) {
 }
 
 std::string encodeLoadBalancerList(const std::vector<lb::RuleStatus>& rules) {
-  json arr = json::array();
-  for (const auto& r : rules) arr.push_back(ruleToJson(r.spec, &r.endpoints));
-  return json{{"lbAttr", arr}}.dump(-1, ' ', false, json::error_handler_t::replace);
+  // One small tree per rule, dumped and dropped at once: with 2,000 rules one tree for the whole
+  // answer costs more in allocation and freeing than the serialisation itself.
+  std::string out = "{\"lbAttr\":[";
+  out.reserve(256 * rules.size() + 16);
+  for (size_t i = 0; i < rules.size(); ++i) {
+    if (i > 0) out += ',';
+    out +=
+        ruleToJson(rules[i].spec, &rules[i].endpoints).dump(-1, ' ', false, json::error_handler_t::replace);
+  }
+  out += "]}";
+  return out;
 }
 
 Result<std::vector<lb::StoredRule>> parseRuleFile(std::string_view text) {
@@ -276,19 +290,27 @@ std::string encodeRuleFile(const std::vector<lb::StoredRule>& rules, bool one_li
     j["ruleId"] = r.rule_id;
     arr.push_back(j);
   }
-  return json{{"version", 1}, {"rules", arr}}.dump(one_line ? -1 : 2, ' ', false, json::error_handler_t::replace);
+  return json{{"version", 1}, {"rules", arr}}.dump(one_line ? -1 : 2, ' ', false,
+                                                   json::error_handler_t::replace);
 }
 
 const char* ctStateName(uint8_t proto, uint8_t state) {
   if (proto == IPPROTO_UDP) return state == FLB_CT_ST_EST ? "udp-est" : "udp-uni";
   switch (state) {
-    case FLB_CT_ST_SYN_SENT: return "sync-sent";
-    case FLB_CT_ST_SYN_RECV: return "sync-ack";
-    case FLB_CT_ST_EST: return "est";
-    case FLB_CT_ST_FIN_WAIT: return "fini";
-    case FLB_CT_ST_TIME_WAIT: return "closed-wait";
-    case FLB_CT_ST_CLOSED: return "closed";
-    default: return "unk";
+    case FLB_CT_ST_SYN_SENT:
+      return "sync-sent";
+    case FLB_CT_ST_SYN_RECV:
+      return "sync-ack";
+    case FLB_CT_ST_EST:
+      return "est";
+    case FLB_CT_ST_FIN_WAIT:
+      return "fini";
+    case FLB_CT_ST_TIME_WAIT:
+      return "closed-wait";
+    case FLB_CT_ST_CLOSED:
+      return "closed";
+    default:
+      return "unk";
   }
 }
 
@@ -340,7 +362,10 @@ Result<CiStateRequest> parseCiState(std::string_view body) {
 std::string encodeCiStates(const std::vector<ha::CiInstance>& all) {
   json arr = json::array();
   for (const auto& ci : all) {
-    arr.push_back({{"instance", ci.name}, {"state", ha::ciStateName(ci.state)}, {"vip", ci.vip.str()}, {"sync", nullptr}});
+    arr.push_back({{"instance", ci.name},
+                   {"state", ha::ciStateName(ci.state)},
+                   {"vip", ci.vip.str()},
+                   {"sync", nullptr}});
   }
   return json{{"Attr", arr}}.dump(-1, ' ', false, json::error_handler_t::replace);
 }
@@ -348,10 +373,12 @@ std::string encodeCiStates(const std::vector<ha::CiInstance>& all) {
 std::string encodeEndpoints(const std::vector<EndpointRow>& rows) {
   json arr = json::array();
   for (const auto& r : rows) {
-    json j = {{"hostName", r.host},       {"name", r.name},         {"probeType", r.probe_type},
-              {"probeReq", r.probe_req},  {"probePort", r.probe_port}, {"probeDuration", r.probe_duration},
-              {"inactiveReTries", r.retries}, {"minDelay", r.min_delay}, {"avgDelay", r.avg_delay},
-              {"maxDelay", r.max_delay},  {"currState", r.state}};
+    json j = {{"hostName", r.host},           {"name", r.name},
+              {"probeType", r.probe_type},    {"probeReq", r.probe_req},
+              {"probePort", r.probe_port},    {"probeDuration", r.probe_duration},
+              {"inactiveReTries", r.retries}, {"minDelay", r.min_delay},
+              {"avgDelay", r.avg_delay},      {"maxDelay", r.max_delay},
+              {"currState", r.state}};
     arr.push_back(j);
   }
   return json{{"Attr", arr}}.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -370,7 +397,8 @@ Result<lb::ProbeConfig> parseEndpointEntry(std::string_view body) {
   }
   FLB_ASSIGN_OR_RETURN(int64_t port, o.num("probePort", 0, 65535));
   c.key.port = static_cast<uint16_t>(port);
-  if (c.key.type != "ping" && c.key.port == 0) return bad("probePort is required for probeType " + c.key.type);
+  if (c.key.type != "ping" && c.key.port == 0)
+    return bad("probePort is required for probeType " + c.key.type);
   if (c.key.type == "ping" && c.key.port != 0) return bad("probePort must be 0 for probeType ping");
   FLB_ASSIGN_OR_RETURN(c.request, o.str("probeReq"));
   FLB_ASSIGN_OR_RETURN(c.response, o.str("probeResp"));
@@ -400,8 +428,9 @@ std::string encodeBfd(const std::string& instance, const ha::KaConfig& ka, const
   return json{{"Attr", json::array({row})}}.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-std::string encodeHaPeers(const std::string& instance, const ha::CiInstance& self, const ha::HeartbeatStats* hb,
-                          const std::vector<ha::SyncPeerStats>& sync, uint64_t takeovers_out_of_sync) {
+std::string encodeHaPeers(const std::string& instance, const ha::CiInstance& self,
+                          const ha::HeartbeatStats* hb, const std::vector<ha::SyncPeerStats>& sync,
+                          uint64_t takeovers_out_of_sync) {
   json peers = json::array();
   for (const auto& p : sync) {
     json j = {{"peer", p.peer.str()},
@@ -431,10 +460,13 @@ std::string encodeHaPeers(const std::string& instance, const ha::CiInstance& sel
   return out.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-std::string encodeResult(std::string_view result) { return json{{"result", std::string(result)}}.dump(-1, ' ', false, json::error_handler_t::replace); }
+std::string encodeResult(std::string_view result) {
+  return json{{"result", std::string(result)}}.dump(-1, ' ', false, json::error_handler_t::replace);
+}
 
 std::string encodeError(int http_code, std::string_view message) {
-  return json{{"code", http_code}, {"message", std::string(message)}, {"result", std::string(message)}}.dump(-1, ' ', false, json::error_handler_t::replace);
+  return json{{"code", http_code}, {"message", std::string(message)}, {"result", std::string(message)}}.dump(
+      -1, ' ', false, json::error_handler_t::replace);
 }
 
 }  // namespace floatlb::api

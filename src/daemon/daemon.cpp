@@ -153,7 +153,23 @@ Daemon::Daemon(Options options) : o_(std::move(options)), p_(std::make_unique<Pa
 
 Daemon::~Daemon() = default;
 
+// build() = the steps below, in this order; each fails with the flag or component at fault.
 Status Daemon::build() {
+  FLB_TRY(readFlags());
+  // The stop signals are blocked in every thread from here on; waitForSignal() takes them.
+  sigset_t sigs = daemonSignals();
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  raiseFileLimit();
+  FLB_TRY(openDatapath());
+  FLB_TRY(restoreRules());
+  buildHa();
+  FLB_TRY(buildCloud());
+  buildApi();
+  return okStatus();
+}
+
+// Flags and the files they name (HA key, API tokens); nothing is started.
+Status Daemon::readFlags() {
   log::Level level;
   if (!log::parseLevel(o_.loglevel, &level))
     return makeError(ErrorCode::kInvalidArgument, "--loglevel: unknown level '" + o_.loglevel + "'");
@@ -178,20 +194,24 @@ Status Daemon::build() {
     p.tokens = std::move(*tokens);
   }
   if (o_.interfaces.empty()) FLB_TRY(selectInterfaces({}, o_.blacklist));
+  return okStatus();
+}
 
-  // The stop signals are blocked in every thread from here on; waitForSignal() takes them.
-  sigset_t sigs = daemonSignals();
-  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
-  raiseFileLimit();
-
+// bpffs (mounted when missing), then the datapath: loaded, or the pinned one adopted.
+Status Daemon::openDatapath() {
   FLB_TRY(ensureBpffs(o_.bpf_pin_dir));
   dataplane::LibbpfDatapath::Options dp_opts;
   dp_opts.pin_dir = o_.bpf_pin_dir;
   dp_opts.interfaces = wantedInterfaces(o_);
   auto dp = dataplane::LibbpfDatapath::open(dp_opts);
   if (!dp) return dp.error().wrap("cannot start the datapath");
-  p.datapath = std::move(*dp);
+  p_->datapath = std::move(*dp);
+  return okStatus();
+}
 
+// The rule table over the rule file, with health probes; the saved rules are reprogrammed.
+Status Daemon::restoreRules() {
+  auto& p = *p_;
   p.store = std::make_unique<FileRuleStore>(o_.config_path);
   p.health = std::make_unique<HealthBridge>(p.clock);
   p.rules = std::make_unique<lb::RuleManager>(*p.datapath, p.resolver, p.store.get(), p.health.get());
@@ -200,11 +220,15 @@ Status Daemon::build() {
   auto saved = p.store->load();
   if (!saved) return saved.error().wrap("cannot read saved rules");
   if (auto s = p.rules->restore(*saved); !s.ok()) return s.error().wrap("cannot restore saved rules");
+  return okStatus();
+}
 
+// VIP ownership follows the state table; heartbeats decide roles with --ka (else the operator or
+// kube-floatlb does through the API); connections are synced with --cluster peers.
+void Daemon::buildHa() {
+  auto& p = *p_;
   p.cistate = std::make_unique<ha::CiStateTable>(p.clock);
   (void)p.cistate->set(lb::kDefaultHaInstance, ha::CiState::kNotDefined, Ip4());
-  // VIP ownership follows the state table; heartbeats decide roles with --ka (else the operator
-  // or kube-floatlb does through the API); connections are synced with --cluster peers.
   p.vips = std::make_unique<ha::VipManager>(
       p.addr_ops, *p.cistate,
       [rules = p.rules.get()] {
@@ -233,8 +257,11 @@ Status Daemon::build() {
     p_->ha_view->noteTransition(ci, previous, !p_->sync || p_->sync->inSync());
     runHook(o_.ha_hook, ci.name, ha::ciStateName(ci.state), ci.vip.str());
   });
+}
 
-  // --cloud=aws: the MASTER moves the VIP subnet/ENI/VIP/EIP into its own AZ (docs/cloud-hook.md).
+// --cloud=aws: the MASTER moves the VIP subnet/ENI/VIP/EIP into its own AZ (docs/cloud-hook.md).
+Status Daemon::buildCloud() {
+  auto& p = *p_;
   auto cloud = makeCloudBridge(o_, *p.cistate, *p.rules, p.clock);
   if (!cloud) return cloud.error().wrap("cloud");
   p.cloud = std::move(*cloud);
@@ -254,7 +281,12 @@ Status Daemon::build() {
     p.cloud->setLinkReady(
         [dp = p.datapath.get()](const std::string& ifname) { return dp->attachInterface(ifname); });
   }
+  return okStatus();
+}
 
+// The REST API over everything above (it listens only in start()).
+void Daemon::buildApi() {
+  auto& p = *p_;
   api::ApiDeps deps;
   deps.rules = p.rules.get();
   deps.datapath = p.datapath.get();
@@ -266,7 +298,6 @@ Status Daemon::build() {
   deps.version = projectVersion();
   deps.build_info = "floatlb";
   p.server = std::make_unique<api::ApiServer>(std::move(deps));
-  return okStatus();
 }
 
 Status Daemon::start() {

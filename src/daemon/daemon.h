@@ -30,6 +30,14 @@ class Daemon {
   void stop();
 
  private:
+  // The steps of build(), in order.
+  Status readFlags();
+  Status openDatapath();
+  Status restoreRules();
+  void buildHa();
+  Status buildCloud();
+  void buildApi();
+
   struct Parts;
   Options o_;
   std::unique_ptr<Parts> p_;

@@ -11,10 +11,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "api/json_codec.h"
+#include "common/file.h"
 #include "common/log.h"
 
 namespace floatlb::daemon {
@@ -54,17 +53,10 @@ Status writeAll(int fd, const std::string& text, const std::string& what) {
   return okStatus();
 }
 
-std::string readAll(const std::string& path, bool* exists) {
-  std::ifstream in(path);
-  *exists = static_cast<bool>(in);
-  std::stringstream ss;
-  if (in) ss << in.rdbuf();
-  return ss.str();
-}
-
 }  // namespace
 
-FileRuleStore::FileRuleStore(std::string dir) : dir_(std::move(dir)) {
+FileRuleStore::FileRuleStore(std::string dir)
+    : dir_(std::move(dir)), commits_([this](std::vector<lb::RuleChange>& batch) { return flush(batch); }) {
   while (dir_.size() > 1 && dir_.back() == '/') dir_.pop_back();
 }
 
@@ -72,22 +64,17 @@ FileRuleStore::~FileRuleStore() {
   if (journal_fd_ >= 0) ::close(journal_fd_);
 }
 
-Status FileRuleStore::writeSnapshot(const std::vector<lb::StoredRule>& rules) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir_, ec);
-  if (ec) return makeError(ErrorCode::kIo, "creating " + dir_ + ": " + ec.message());
-  const std::string tmp = path() + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return makeError(ErrorCode::kIo, "opening " + tmp + ": " + std::strerror(errno));
-  if (auto s = writeAll(fd, api::encodeRuleFile(rules), tmp); !s.ok()) {
-    ::close(fd);
-    return s;
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0)
-    return makeError(ErrorCode::kIo, "flushing " + tmp + ": " + std::strerror(errno));
-  if (::rename(tmp.c_str(), path().c_str()) != 0)
-    return makeError(ErrorCode::kIo, "renaming " + tmp + ": " + std::strerror(errno));
-  return okStatus();
+Result<uint64_t> FileRuleStore::enqueue(std::vector<lb::RuleChange> changes) {
+  return commits_.enqueue(std::move(changes));
+}
+
+Status FileRuleStore::waitDurable(uint64_t ticket) { return commits_.wait(ticket); }
+
+Status FileRuleStore::writeSnapshot(const std::map<uint32_t, lb::StoredRule>& rules) {
+  std::vector<lb::StoredRule> list;
+  list.reserve(rules.size());
+  for (const auto& [id, r] : rules) list.push_back(r);
+  return writeFileAtomic(path(), api::encodeRuleFile(list));
 }
 
 Status FileRuleStore::openJournal(bool truncate) {
@@ -95,8 +82,10 @@ Status FileRuleStore::openJournal(bool truncate) {
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
   if (ec) return makeError(ErrorCode::kIo, "creating " + dir_ + ": " + ec.message());
-  journal_fd_ = ::open(journalPath().c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (truncate ? O_TRUNC : 0), 0600);
-  if (journal_fd_ < 0) return makeError(ErrorCode::kIo, "opening " + journalPath() + ": " + std::strerror(errno));
+  journal_fd_ = ::open(journalPath().c_str(),
+                       O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (truncate ? O_TRUNC : 0), 0600);
+  if (journal_fd_ < 0)
+    return makeError(ErrorCode::kIo, "opening " + journalPath() + ": " + std::strerror(errno));
   // The journal's directory entry must be durable before records in it are acknowledged.
   int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {
@@ -115,48 +104,55 @@ Status FileRuleStore::append(const std::string& text) {
   return okStatus();
 }
 
-Status FileRuleStore::save(const std::vector<lb::StoredRule>& rules) {
-  std::string records;
-  size_t count = 0;
-  std::map<uint32_t, lb::StoredRule> next;
-  for (const auto& r : rules) {
-    next.emplace(r.rule_id, r);
-    auto it = saved_.find(r.rule_id);
-    if (it == saved_.end() || !(it->second.spec == r.spec)) {
-      records += "P " + api::encodeRuleFile({r}, /*one_line=*/true) + "\n";
-      ++count;
+namespace {
+
+void applyChanges(const std::vector<lb::RuleChange>& batch, std::map<uint32_t, lb::StoredRule>& state) {
+  for (const auto& c : batch) {
+    if (c.spec) {
+      state.insert_or_assign(c.rule_id, lb::StoredRule{c.rule_id, *c.spec});
+    } else {
+      state.erase(c.rule_id);
     }
   }
-  for (const auto& [id, r] : saved_) {
-    if (!next.count(id)) {
-      records += "D " + std::to_string(id) + "\n";
-      ++count;
-    }
-  }
-  if (count == 0) return okStatus();
-  if (journal_records_ + count > kCompactAfter) {
+}
+
+}  // namespace
+
+Status FileRuleStore::flush(std::vector<lb::RuleChange>& batch) {
+  if (batch.empty()) return okStatus();
+  if (journal_records_ + batch.size() > kCompactAfter) {
     // Fold everything into a new snapshot, then start an empty journal.
-    FLB_TRY(writeSnapshot(rules));
+    auto next = saved_;
+    applyChanges(batch, next);
+    FLB_TRY(writeSnapshot(next));
     FLB_TRY(openJournal(true));
-  } else {
-    FLB_TRY(append(records));
-    journal_records_ += count;
+    saved_ = std::move(next);
+    return okStatus();
   }
-  saved_ = std::move(next);
+  std::string records;
+  for (const auto& c : batch) {
+    if (c.spec) {
+      records += "P " + api::encodeRuleFile({lb::StoredRule{c.rule_id, *c.spec}}, /*one_line=*/true) + "\n";
+    } else {
+      records += "D " + std::to_string(c.rule_id) + "\n";
+    }
+  }
+  FLB_TRY(append(records));
+  journal_records_ += batch.size();
+  applyChanges(batch, saved_);
   return okStatus();
 }
 
 Result<std::vector<lb::StoredRule>> FileRuleStore::load() {
-  bool exists = false;
-  const std::string snapshot = readAll(path(), &exists);
+  FLB_ASSIGN_OR_RETURN(auto snapshot, readFileIfExists(path()));
   std::map<uint32_t, lb::StoredRule> state;
-  if (exists) {
-    auto rules = api::parseRuleFile(snapshot);
+  if (snapshot) {
+    auto rules = api::parseRuleFile(*snapshot);
     if (!rules) return rules.error().wrap(path());
     for (auto& r : *rules) state[r.rule_id] = std::move(r);
   }
-  bool have_journal = false;
-  const std::string journal = readAll(journalPath(), &have_journal);
+  FLB_ASSIGN_OR_RETURN(auto journal_text, readFileIfExists(journalPath()));
+  const std::string journal = journal_text.value_or("");
   size_t line_no = 0, applied = 0;
   for (size_t start = 0; start < journal.size();) {
     const size_t end = journal.find('\n', start);
@@ -182,8 +178,8 @@ Result<std::vector<lb::StoredRule>> FileRuleStore::load() {
   std::vector<lb::StoredRule> out;
   out.reserve(state.size());
   for (auto& [id, r] : state) out.push_back(r);
-  if (applied > 0 || (have_journal && !journal.empty())) {
-    FLB_TRY(writeSnapshot(out));
+  if (applied > 0 || !journal.empty()) {
+    FLB_TRY(writeSnapshot(state));
     FLB_TRY(openJournal(true));
     FLB_INFO("lb", "folded {} journal records into {}", applied, path());
   }

@@ -67,7 +67,8 @@ class Datapath {
   virtual Status invalidateFibCache() = 0;
 
   // Counters.
-  virtual Result<EndpointCounters> endpointCounters(uint32_t rule_id) = 0;
+  // Slots 0..slots-1 of the rule (the rest stay zero): one lookup per slot in use, not 32.
+  virtual Result<EndpointCounters> endpointCounters(uint32_t rule_id, uint32_t slots) = 0;
   virtual Status resetRuleCounters(uint32_t rule_id) = 0;  // when a rule id is reused
   virtual Result<GlobalStats> globalStats() = 0;
 

@@ -1,5 +1,7 @@
 #include "dataplane/in_memory_datapath.h"
 
+#include <algorithm>
+
 #include "dataplane/aging.h"
 
 namespace floatlb::dataplane {
@@ -67,10 +69,13 @@ void InMemoryDatapath::addEndpointTraffic(uint32_t rule_id, uint8_t ep_idx, uint
   c.bytes += bytes;
 }
 
-Result<EndpointCounters> InMemoryDatapath::endpointCounters(uint32_t rule_id) {
+Result<EndpointCounters> InMemoryDatapath::endpointCounters(uint32_t rule_id, uint32_t slots) {
   if (rule_id >= FLB_MAX_RULES) return makeError(ErrorCode::kInvalidArgument, "rule id out of range");
   auto it = ep_counters_.find(rule_id);
-  return it == ep_counters_.end() ? EndpointCounters{} : it->second;
+  EndpointCounters out{};
+  if (it == ep_counters_.end()) return out;
+  for (uint32_t i = 0; i < std::min<uint32_t>(slots, FLB_MAX_ENDPOINTS); ++i) out[i] = it->second[i];
+  return out;
 }
 
 Status InMemoryDatapath::resetRuleCounters(uint32_t rule_id) {

@@ -32,7 +32,7 @@ class InMemoryDatapath final : public Datapath {
     return okStatus();
   }
 
-  Result<EndpointCounters> endpointCounters(uint32_t rule_id) override;
+  Result<EndpointCounters> endpointCounters(uint32_t rule_id, uint32_t slots) override;
   Status resetRuleCounters(uint32_t rule_id) override;
   Result<GlobalStats> globalStats() override;
   Result<size_t> pollEvents(const std::function<void(const flb_ct_event&)>& sink, int timeout_ms) override;

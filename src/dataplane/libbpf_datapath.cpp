@@ -346,14 +346,14 @@ Status LibbpfDatapath::invalidateFibCache() {
   return maps().fib_gen.update(0, gen.value_or(0) + 1);
 }
 
-Result<EndpointCounters> LibbpfDatapath::endpointCounters(uint32_t rule_id) {
+Result<EndpointCounters> LibbpfDatapath::endpointCounters(uint32_t rule_id, uint32_t slots) {
   if (rule_id >= FLB_MAX_RULES) return makeError(ErrorCode::kInvalidArgument, "rule id out of range");
   EndpointCounters out{};
   auto add = [](flb_counter& total, const flb_counter& c) {
     total.packets += c.packets;
     total.bytes += c.bytes;
   };
-  for (uint32_t ep = 0; ep < FLB_MAX_ENDPOINTS; ++ep) {
+  for (uint32_t ep = 0; ep < std::min<uint32_t>(slots, FLB_MAX_ENDPOINTS); ++ep) {
     FLB_ASSIGN_OR_RETURN(out[ep], maps().ep_stats.sum(rule_id * FLB_MAX_ENDPOINTS + ep, add));
   }
   return out;

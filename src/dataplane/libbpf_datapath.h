@@ -54,7 +54,7 @@ class LibbpfDatapath final : public Datapath {
   Result<AgingResult> ageConntrack(TimePoint now) override;
   Status invalidateFibCache() override;  // bumps flb_fib_gen[0]
 
-  Result<EndpointCounters> endpointCounters(uint32_t rule_id) override;
+  Result<EndpointCounters> endpointCounters(uint32_t rule_id, uint32_t slots) override;
   Status resetRuleCounters(uint32_t rule_id) override;
   Result<GlobalStats> globalStats() override;
 

@@ -49,8 +49,8 @@ Result<int> listenSocket(const std::string& host, uint16_t port) {
   if (::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 || ::listen(fd, 1024) != 0) {
     int err = errno;
     ::close(fd);
-    return makeError(ErrorCode::kUnavailable,
-                     "cannot listen on " + host + ":" + std::to_string(port) + " (" + std::strerror(err) + ")");
+    return makeError(ErrorCode::kUnavailable, "cannot listen on " + host + ":" + std::to_string(port) + " (" +
+                                                  std::strerror(err) + ")");
   }
   return fd;
 }
@@ -82,8 +82,8 @@ struct Server::Impl {
   std::thread sweeper;
 
   MHD_Result reply(MHD_Connection* c, const Response& r) {
-    MHD_Response* resp =
-        MHD_create_response_from_buffer(r.body.size(), const_cast<char*>(r.body.data()), MHD_RESPMEM_MUST_COPY);
+    MHD_Response* resp = MHD_create_response_from_buffer(r.body.size(), const_cast<char*>(r.body.data()),
+                                                         MHD_RESPMEM_MUST_COPY);
     if (resp == nullptr) return MHD_NO;
     MHD_add_response_header(resp, "Content-Type", r.content_type.c_str());
     for (const auto& [k, v] : r.headers) MHD_add_response_header(resp, k.c_str(), v.c_str());
@@ -124,8 +124,9 @@ struct Server::Impl {
       if (st->too_big || st->over_budget) {
         ++rejected_body;
         // Answer before the body is read; MHD closes the connection afterwards.
-        return st->too_big ? replyError(c, 413, "request body larger than " + std::to_string(opt.max_body) + " bytes")
-                           : replyError(c, 503, "server busy: too many request bodies in flight");
+        return st->too_big
+                   ? replyError(c, 413, "request body larger than " + std::to_string(opt.max_body) + " bytes")
+                   : replyError(c, 503, "server busy: too many request bodies in flight");
       }
       return MHD_YES;
     }
@@ -166,7 +167,8 @@ struct Server::Impl {
     if (const auto* info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
         info != nullptr && info->client_addr != nullptr && info->client_addr->sa_family == AF_INET) {
       char buf[INET_ADDRSTRLEN] = {};
-      ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(info->client_addr)->sin_addr, buf, sizeof buf);
+      ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(info->client_addr)->sin_addr, buf,
+                  sizeof buf);
       req.peer = buf;
     }
     req.body = std::move(st->body);
@@ -192,7 +194,8 @@ struct Server::Impl {
     std::lock_guard l(mu);
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
       ConnState s;
-      if (const auto* info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD)) s.fd = info->connect_fd;
+      if (const auto* info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD))
+        s.fd = info->connect_fd;
       s.ready_since = std::chrono::steady_clock::now();
       conns[c] = s;
       ++connections_total;
@@ -231,14 +234,16 @@ struct Server::Impl {
         {MHD_OPTION_CONNECTION_TIMEOUT, static_cast<intptr_t>(opt.idle_timeout.count()), nullptr},
         {MHD_OPTION_CONNECTION_MEMORY_LIMIT, static_cast<intptr_t>(opt.connection_memory), nullptr},
         {MHD_OPTION_NOTIFY_CONNECTION,
-         reinterpret_cast<intptr_t>(+[](void* cls, MHD_Connection* c, void**, MHD_ConnectionNotificationCode code) {
-           static_cast<Impl*>(cls)->onConnection(c, code);
-         }),
+         reinterpret_cast<intptr_t>(
+             +[](void* cls, MHD_Connection* c, void**, MHD_ConnectionNotificationCode code) {
+               static_cast<Impl*>(cls)->onConnection(c, code);
+             }),
          this},
         {MHD_OPTION_NOTIFY_COMPLETED,
-         reinterpret_cast<intptr_t>(+[](void* cls, MHD_Connection* c, void** con_cls, MHD_RequestTerminationCode) {
-           static_cast<Impl*>(cls)->onCompleted(c, con_cls);
-         }),
+         reinterpret_cast<intptr_t>(
+             +[](void* cls, MHD_Connection* c, void** con_cls, MHD_RequestTerminationCode) {
+               static_cast<Impl*>(cls)->onCompleted(c, con_cls);
+             }),
          this},
     };
     if (!cert.empty()) {
@@ -248,15 +253,16 @@ struct Server::Impl {
     items.push_back({MHD_OPTION_END, 0, nullptr});
     MHD_Daemon* d = MHD_start_daemon(
         flags, 0, nullptr, nullptr,
-        [](void* cls, MHD_Connection* c, const char* url, const char* method, const char*, const char* upload_data,
-           size_t* upload_data_size, void** con_cls) -> MHD_Result {
+        [](void* cls, MHD_Connection* c, const char* url, const char* method, const char*,
+           const char* upload_data, size_t* upload_data_size, void** con_cls) -> MHD_Result {
           return static_cast<Impl*>(cls)->onRequest(c, url, method, upload_data, upload_data_size, con_cls);
         },
         this, MHD_OPTION_ARRAY, items.data(), MHD_OPTION_END);
     if (d == nullptr) {
       return makeError(ErrorCode::kUnavailable,
-                       cert.empty() ? "cannot start the HTTP server"
-                                    : "cannot start the HTTPS server (is the certificate/key pair valid PEM?)");
+                       cert.empty()
+                           ? "cannot start the HTTP server"
+                           : "cannot start the HTTPS server (is the certificate/key pair valid PEM?)");
     }
     return d;
   }
@@ -307,12 +313,14 @@ Stats Server::stats() const {
   s.deadline_closed = impl_->deadline_closed.load();
   s.requests = impl_->requests.load();
   s.rejected_body = impl_->rejected_body.load();
+  s.body_bytes_in_flight = impl_->body_bytes.load();
   return s;
 }
 
 Status Server::reloadTls(const std::string& cert_pem, const std::string& key_pem) {
   if (!impl_->daemon) return makeError(ErrorCode::kUnavailable, "server is stopped");
-  if (cert_pem.empty() || key_pem.empty()) return makeError(ErrorCode::kInvalidArgument, "empty certificate or key");
+  if (cert_pem.empty() || key_pem.empty())
+    return makeError(ErrorCode::kInvalidArgument, "empty certificate or key");
   // The new daemon accepts on a duplicate of the socket before the old one lets go of it, so no
   // connection attempt is refused during the swap.
   int fd = ::dup(impl_->listen_fd);

@@ -24,8 +24,8 @@ namespace floatlb::http {
 
 struct Request {
   std::string method;
-  std::string path;                          // percent-decoded, without the query
-  std::map<std::string, std::string> query;  // decoded; the last value of a repeated key wins
+  std::string path;                            // percent-decoded, without the query
+  std::map<std::string, std::string> query;    // decoded; the last value of a repeated key wins
   std::map<std::string, std::string> headers;  // names lower-cased
   std::string body;
   std::string peer;  // source address
@@ -50,7 +50,7 @@ using ErrorBody = std::function<std::string(int status, const std::string& messa
 
 struct Options {
   std::string host = "0.0.0.0";
-  uint16_t port = 0;        // 0 = ephemeral
+  uint16_t port = 0;         // 0 = ephemeral
   std::string tls_cert_pem;  // both set = HTTPS
   std::string tls_key_pem;
   unsigned threads = 2;
@@ -68,7 +68,8 @@ struct Stats {
   uint64_t connections_total = 0;
   uint64_t deadline_closed = 0;  // shut down for missing the request deadline
   uint64_t requests = 0;
-  uint64_t rejected_body = 0;    // 413 / 503 for body size or the global body budget
+  uint64_t rejected_body = 0;         // 413 / 503 for body size or the global body budget
+  uint64_t body_bytes_in_flight = 0;  // taken from max_body_total by requests being received
 };
 
 class Server {

@@ -15,7 +15,14 @@ struct Transfer {
   const std::function<bool(std::string_view)>* on_data = nullptr;
   const std::atomic<bool>* stop = nullptr;
   bool aborted = false;
+  Duration retry_after{};
 };
+
+size_t onHeader(char* ptr, size_t size, size_t n, void* ud) {
+  if (auto d = retryAfterHeader(std::string_view(ptr, size * n)))
+    static_cast<Transfer*>(ud)->retry_after = *d;
+  return size * n;
+}
 
 size_t onWrite(char* ptr, size_t size, size_t n, void* ud) {
   auto* t = static_cast<Transfer*>(ud);
@@ -55,7 +62,7 @@ void sleepUntil(const Clock& clock, TimePoint until, const std::atomic<bool>& st
 }  // namespace
 
 ApiClient::ApiClient(RestConfig cfg, const Clock& clock, ExecRunner& runner, std::string user_agent)
-    : cfg_(cfg), creds_(std::move(cfg), clock, runner), ua_(std::move(user_agent)) {
+    : cfg_(cfg), clock_(clock), creds_(std::move(cfg), clock, runner), ua_(std::move(user_agent)) {
   static CurlInit init;
 }
 
@@ -145,8 +152,7 @@ HttpResponse ApiClient::perform(void* vh, const std::string& method, const std::
       curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &key);
       curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
     }
-  } else if (!warned_plain_) {
-    warned_plain_ = true;  // like kubectl: credentials are only ever sent over TLS
+  } else if (!warned_plain_.exchange(true)) {  // like kubectl: credentials are only ever sent over TLS
     FLB_WARN("k8s", "{} is plain http: no credentials are sent", cfg_.server);
   }
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
@@ -155,6 +161,8 @@ HttpResponse ApiClient::perform(void* vh, const std::string& method, const std::
   t.stop = stop;
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, onWrite);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
+  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, onHeader);
+  curl_easy_setopt(h, CURLOPT_HEADERDATA, &t);
   if (stop != nullptr) {
     curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, onProgress);
@@ -167,6 +175,8 @@ HttpResponse ApiClient::perform(void* vh, const std::string& method, const std::
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
   r.code = static_cast<int>(code);
   r.body = std::move(t.body);
+  r.retry_after = t.retry_after;
+  gate_.observe(r.code, r.retry_after, clock_.now());
   if (rc != CURLE_OK && !t.aborted) {
     r.error = curl_easy_strerror(rc);
     if (on_data == nullptr || r.code == 0) r.code = 0;
@@ -176,6 +186,9 @@ HttpResponse ApiClient::perform(void* vh, const std::string& method, const std::
 
 HttpResponse ApiClient::request(const std::string& method, const std::string& path, const std::string& body,
                                 const std::string& content_type, Duration timeout) {
+  if (Duration wait = gate_.remaining(clock_.now()); wait > Duration::zero()) {
+    return {429, "", "throttled: the API server asked to retry later (Retry-After)", wait};
+  }
   void* h = handle();
   HttpResponse r = perform(h, method, path, body, content_type, timeout, nullptr, Duration::zero(), nullptr);
   if (r.code == 401 && cfg_.tls()) {
@@ -238,7 +251,7 @@ void runInformer(ApiClient& api, const std::string& resource_path, const Clock& 
       HttpResponse r = api.request("GET", url);
       auto body = parseJson(r.body);
       if (r.code != 200) FLB_WARN("k8s", "LIST {}: {} {}", resource_path, r.code, r.error);
-      ref.onList(r.code == 200 && !body ? 0 : r.code, body ? *body : Json(), out);
+      ref.onList(r.code == 200 && !body ? 0 : r.code, body ? *body : Json(), out, r.retry_after);
     } else {
       WatchDecoder dec;
       bool bad = false;
@@ -266,7 +279,7 @@ void runInformer(ApiClient& api, const std::string& resource_path, const Clock& 
         // The request itself failed; an ERROR Status body may carry a 410.
         auto j = parseJson(r.body);
         FLB_WARN("k8s", "WATCH {}: HTTP {}", resource_path, r.code);
-        ref.onWatchEnd(why, r.code);
+        ref.onWatchEnd(why, r.code, r.retry_after);
       } else if (r.code == 0) {
         ref.onWatchEnd(WatchEnd::kReset, 0);
       } else {

@@ -15,6 +15,7 @@
 #include "k8s/config.h"
 #include "k8s/informer.h"
 #include "k8s/leader.h"
+#include "k8s/throttle.h"
 
 namespace floatlb::k8s {
 
@@ -22,6 +23,7 @@ struct HttpResponse {
   int code = 0;  // 0 = transport error (see error)
   std::string body;
   std::string error;
+  Duration retry_after{};  // the server's Retry-After header (429/503), zero when absent
 };
 
 class ApiClient {
@@ -42,6 +44,10 @@ class ApiClient {
   [[nodiscard]] const RestConfig& config() const { return cfg_; }
   [[nodiscard]] uint64_t requests() const { return requests_.load(); }
   [[nodiscard]] int execRuns();
+  // Time left of the server's last Retry-After (429): until then request() sends nothing and
+  // answers 429 itself.
+  [[nodiscard]] Duration throttledFor() const { return gate_.remaining(clock_.now()); }
+  [[nodiscard]] uint64_t throttled() const { return gate_.throttled(); }
 
  private:
   void* handle();
@@ -52,13 +58,15 @@ class ApiClient {
                        const std::atomic<bool>* stop);
 
   RestConfig cfg_;
+  const Clock& clock_;
+  RetryAfterGate gate_;
   Credentials creds_;
   std::mutex creds_mu_;
   std::string ua_;
   std::mutex pool_mu_;
   std::vector<void*> pool_;
   std::atomic<uint64_t> requests_{0};
-  bool warned_plain_ = false;
+  std::atomic<bool> warned_plain_{false};
 };
 
 // Runs a Reflector for one resource path (e.g. /api/v1/services) until `stop`; deltas and the

@@ -90,21 +90,21 @@ void Reflector::relist() {
   phase_ = Phase::kList;
 }
 
-void Reflector::fail() {
+void Reflector::fail(Duration at_least) {
   // Jitter: up to +25 %.
   auto jitter =
       Duration(static_cast<int64_t>(static_cast<double>(backoff_.count()) * (rng_() % 250) / 1000.0));
-  waitThen(phase_ == Phase::kWait ? after_wait_ : phase_, backoff_ + jitter);
+  waitThen(phase_ == Phase::kWait ? after_wait_ : phase_, std::max<Duration>(backoff_ + jitter, at_least));
   backoff_ = std::min<Duration>(backoff_ * 2, kMaxBackoff);
 }
 
-void Reflector::onList(int code, const Json& body, std::vector<Delta>& out) {
+void Reflector::onList(int code, const Json& body, std::vector<Delta>& out, Duration retry_after) {
   if (code == 410) {
     relist();
     return;
   }
   if (code != 200 || !body.is_object()) {
-    fail();
+    fail(retry_after);
     return;
   }
   if (const Json* items = member(body, "items"); items != nullptr && items->is_array()) {
@@ -164,7 +164,7 @@ void Reflector::onWatchEvent(const WatchEvent& ev, std::vector<Delta>& out) {
   }
 }
 
-void Reflector::onWatchEnd(WatchEnd why, int http_code) {
+void Reflector::onWatchEnd(WatchEnd why, int http_code, Duration retry_after) {
   if (phase_ != Phase::kWatch) return;  // an ERROR event already decided (relist / wait)
   if (clock_.now() - watch_started_ >= kHealthyWatch) backoff_ = milliseconds(800);
   if (http_code == 410) {
@@ -180,7 +180,7 @@ void Reflector::onWatchEnd(WatchEnd why, int http_code) {
     return;
   }
   if (http_code != 200 || why == WatchEnd::kDecodeError) {
-    fail();
+    fail(retry_after);
     return;
   }
   // Clean end, reset or stall: re-watch from the last RV without a relist. A watch that ends at

@@ -7,7 +7,8 @@
 //  - ERROR 410 (in the stream) or HTTP 410 -> relist with resourceVersion="" and synthesise
 //    DELETED for cached keys that are gone
 //  - 504 "Too large resource version" -> 1 s, 3 times, then relist
-//  - other failures -> backoff 0.8 s x2 up to 30 s with jitter, reset after 2 min of healthy watch
+//  - other failures -> backoff 0.8 s x2 up to 30 s with jitter, reset after 2 min of healthy watch;
+//    never less than a 429's Retry-After
 #pragma once
 
 #include <map>
@@ -45,10 +46,12 @@ class Reflector {
 
   InformerRequest next();
   // LIST answer: HTTP code and (for 200) the List object.
-  void onList(int http_code, const Json& body, std::vector<Delta>& out);
+  // A 429/503's Retry-After (when given) is the least the machine waits before asking again.
+  void onList(int http_code, const Json& body, std::vector<Delta>& out,
+              Duration retry_after = Duration::zero());
   void onWatchEvent(const WatchEvent& ev, std::vector<Delta>& out);
   // The watch stream ended (code = HTTP status when the request itself failed, 200 otherwise).
-  void onWatchEnd(WatchEnd why, int http_code = 200);
+  void onWatchEnd(WatchEnd why, int http_code = 200, Duration retry_after = Duration::zero());
 
   [[nodiscard]] bool synced() const { return synced_; }
   [[nodiscard]] const std::string& resourceVersion() const { return rv_; }
@@ -61,7 +64,7 @@ class Reflector {
  private:
   enum class Phase { kList, kWatch, kWait };
   void relist();
-  void fail();
+  void fail(Duration at_least = Duration::zero());
   void waitThen(Phase p, Duration d);
 
   const Clock& clock_;

@@ -343,14 +343,24 @@ void cleanupRealisation(const std::string& dir) {
     std::remove((dir + "/" + f).c_str());
 }
 
+// pid runs the same executable as this process (also when it was rebuilt since: " (deleted)").
+bool isKubesim(pid_t pid) {
+  std::error_code ec1;
+  std::error_code ec2;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", ec1).string();
+  auto other = std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/exe", ec2).string();
+  return !ec1 && !ec2 && (other == self || other == self + " (deleted)");
+}
+
 }  // namespace
 
 int runDown(const std::string& prefix, const std::string& stateDir) {
   std::string dir = stateDir.empty() ? defaultStateDir(prefix) : stateDir;
   std::ifstream pidf(dir + "/kubesim.pid");
   pid_t pid = 0;
-  if (pidf >> pid && pid > 1 && kill(pid, SIGTERM) == 0) {
-    // Our own daemon, named by the pid file it wrote; bounded wait, then SIGKILL.
+  if (pidf >> pid && pid > 1 && isKubesim(pid) && kill(pid, SIGTERM) == 0) {
+    // Our own daemon, named by the pid file it wrote (and still running this executable: a stale
+    // pid file's pid may belong to another process by now); bounded wait, then SIGKILL.
     for (int i = 0; i < 100 && kill(pid, 0) == 0; ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     if (kill(pid, 0) == 0) kill(pid, SIGKILL);

@@ -2,8 +2,14 @@
 // oper 0/1/2, identical re-create is a conflict, delete by key/name/all), keeps endpoint indexes
 // stable, folds in endpoint health, programs the datapath, and persists through a RuleStore.
 // Every mutation is all-or-nothing: if the datapath or the store refuses, the table is unchanged.
+// A change is applied and programmed under the lock, queued to the store, and acknowledged (the
+// call returns) only once the store says it is durable; if that fails, every change not yet
+// durable is undone in reverse order. No call copies the whole table: create/update/delete cost
+// O(log n) plus the store's sync.
 #pragma once
 
+#include <array>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -45,10 +51,24 @@ struct StoredRule {
   RuleSpec spec;  // oper == kCreate, endpoints in index order (gaps dropped)
 };
 
+// One change to the stored table: the rule with this id is written (spec set) or gone.
+struct RuleChange {
+  uint32_t rule_id = 0;
+  std::optional<RuleSpec> spec;
+};
+
+// Where the rule table is persisted, change by change. enqueue() is cheap and is called under the
+// RuleManager's lock, so the stored order is the table's order; waitDurable() blocks (without the
+// lock) until the change is durable, so concurrent changes can share one sync (group commit).
 class RuleStore {
  public:
   virtual ~RuleStore() = default;
-  virtual Status save(const std::vector<StoredRule>& rules) = 0;
+  virtual Result<uint64_t> enqueue(std::vector<RuleChange> changes) = 0;
+  virtual Status waitDurable(uint64_t ticket) = 0;
+  Status commit(std::vector<RuleChange> changes) {
+    FLB_ASSIGN_OR_RETURN(uint64_t t, enqueue(std::move(changes)));
+    return waitDurable(t);
+  }
 };
 
 struct EndpointStatus {
@@ -97,15 +117,31 @@ class RuleManager {
     EndpointTable eps;
   };
 
+  using DpKey = std::array<uint8_t, sizeof(flb_svc_key)>;
+  // A change not yet durable: how to put the table back if the store fails.
+  struct Undo {
+    uint64_t ticket = 0;
+    ServiceKey key;
+    std::optional<RuleState> before;  // empty: the change created the rule
+    std::optional<RuleState> after;   // empty: the change removed it
+  };
+
   Result<RuleState> merged(const RuleState* existing, const RuleSpec& spec) const;
   Status program(const RuleState& st, const RuleState* previous);
-  Status persist();
   std::vector<ProbeConfig> probeTargets() const;
   void publishProbeTargets();
   bool endpointHealthy(const RuleSpec& spec, const Endpoint& ep) const;
   Result<uint32_t> allocateId() const;
-  Status removeLocked(std::map<ServiceKey, RuleState>::iterator it);
-  std::vector<StoredRule> snapshotLocked() const;
+  // The table and its indexes change only through these two.
+  void setRule(const ServiceKey& key, RuleState st);
+  void dropRule(std::map<ServiceKey, RuleState>::iterator it);
+  // Queues the change (table already updated) and records its undo; returns the ticket (0: no store).
+  Result<uint64_t> queueLocked(const ServiceKey& key, std::optional<RuleState> before,
+                               const RuleState* after);
+  Result<uint64_t> removeLocked(std::map<ServiceKey, RuleState>::iterator it);
+  // Waits (unlocked) for `ticket`; on failure undoes every change not yet durable.
+  Status awaitDurable(uint64_t ticket);
+  void rollbackLocked();
 
   dataplane::Datapath& dp_;
   SourceAddressResolver& resolver_;
@@ -113,7 +149,13 @@ class RuleManager {
   ProbeTargetSink* probes_;
   mutable std::mutex mu_;
   std::map<ServiceKey, RuleState> rules_;
-  std::map<ProbeKey, bool> health_;  // absent = healthy (optimistic until a probe says otherwise)
+  std::map<DpKey, ServiceKey> by_dp_key_;  // which rule owns each datapath key
+  std::vector<bool> used_ids_;             // FLB_MAX_RULES entries
+  std::deque<Undo> undo_;                  // ticket order
+  uint64_t last_queued_ = 0;               // the newest ticket
+  uint64_t published_upto_ = 0;            // last_queued_ when the probes were last told
+  bool probes_stale_ = true;               // a rule with probes changed since they were told
+  std::map<ProbeKey, bool> health_;        // absent = healthy (optimistic until a probe says otherwise)
 };
 
 }  // namespace floatlb::lb

@@ -35,8 +35,12 @@ std::string rfc3339(int64_t wall_ms) {
 
 }  // namespace
 
-Controller::Controller(Options o, const Clock& clock, KubeWriter& kube, LbTransport& lb)
-    : opts_(std::move(o)), clock_(clock), kube_(kube), lb_(lb), ipam_(opts_.pools, opts_.unique_ip) {
+Controller::Controller(Options o, const Clock& clock, LbTransport& lb)
+    : opts_(std::move(o)),
+      clock_(clock),
+      lb_(lb),
+      ipam_(opts_.pools, opts_.unique_ip),
+      limiter_(seconds(1), seconds(60), 0.1) {
   for (const auto& u : opts_.loxi_urls) instances_.push_back(Instance{u});
 }
 
@@ -112,6 +116,15 @@ std::vector<const SliceView*> Controller::slicesOf(const std::string& svc_key) c
 
 void Controller::enqueue(const std::string& key, Duration delay) {
   TimePoint due = clock_.now() + delay;
+  // A key backing off waits its turn, whatever re-queues it meanwhile (another instance's answer,
+  // a status write coming back through the watch): no hot retry loop against a failing instance.
+  if (auto b = backoff_until_.find(key); b != backoff_until_.end()) {
+    if (b->second <= clock_.now()) {
+      backoff_until_.erase(b);
+    } else {
+      due = std::max(due, b->second);
+    }
+  }
   auto it = queue_.find(key);
   if (it == queue_.end() || due < it->second) queue_[key] = due;
 }
@@ -121,11 +134,15 @@ void Controller::enqueueAll(Duration delay) {
   for (const auto& [k, v] : states_) enqueue(k, delay);
 }
 
-void Controller::retryLater(const std::string& key) {
-  unsigned& f = states_[key].failures;
-  f = std::min(f + 1, 7u);
-  Duration d = std::min<Duration>(seconds(1) * (1u << (f - 1)), seconds(60));
-  queue_[key] = clock_.now() + d;
+void Controller::retryLater(const std::string& key, Duration at_least) {
+  TimePoint due = clock_.now() + limiter_.when(key, at_least);
+  backoff_until_[key] = due;
+  queue_[key] = due;
+}
+
+void Controller::succeeded(const std::string& key) {
+  limiter_.forget(key);
+  backoff_until_.erase(key);
 }
 
 // ---- step ------------------------------------------------------------------------------------
@@ -142,14 +159,20 @@ TimePoint Controller::step() {
     recover();
     recovered_ = true;
   }
-  if (opts_.set_roles && (roles_dirty_ || now >= next_roles_)) {
+  // Roles wait for every instance's first probe: electing from a partial view could flip a MASTER.
+  if (opts_.set_roles && allProbed() && (roles_dirty_ || now >= next_roles_)) {
     roles(roles_dirty_);
     roles_dirty_ = false;
     next_roles_ = now + opts_.lb_check;
   }
   bool drift_due = now >= next_drift_;
   for (size_t i = 0; i < instances_.size(); ++i) {
-    if (instances_[i].alive && (drift_due || instances_[i].needs_drift)) drift(i);
+    Instance& inst = instances_[i];
+    if (!inst.alive || inst.listing || !(drift_due || inst.needs_drift)) continue;
+    inst.listing = true;
+    inst.needs_drift = false;
+    submit(
+        {LbOp::kList, i, "list", "GET", std::string("/") + kLb + "/config/loadbalancer/all", "", kLbTimeout});
   }
   if (drift_due) next_drift_ = now + opts_.lb_check;
   if (now >= next_resync_) {
@@ -202,6 +225,54 @@ void Controller::recover() {
   enqueueAll();
 }
 
+bool Controller::allProbed() const {
+  return std::all_of(instances_.begin(), instances_.end(), [](const Instance& x) { return x.probed; });
+}
+
+std::vector<LbOp> Controller::takeLbOps() {
+  std::vector<LbOp> out;
+  out.swap(outbox_);
+  return out;
+}
+
+size_t Controller::inflight() const {
+  size_t n = 0;
+  for (const auto& inst : instances_) n += inst.inflight.size();
+  return n;
+}
+
+void Controller::submit(LbOp op) {
+  op.seq = ++op_seq_;
+  outbox_.push_back(std::move(op));
+}
+
+void Controller::lbDone(const LbResult& r) {
+  if (r.op.instance >= instances_.size()) return;
+  size_t i = r.op.instance;
+  if (r.reply.code == 429 || r.reply.code == 503) ++stats_.lb_throttled;
+  switch (r.op.kind) {
+    case LbOp::kProbe:
+      probeDone(i, r.reply);
+      return;
+    case LbOp::kList:
+      listDone(i, r.reply);
+      return;
+    case LbOp::kPost:
+    case LbOp::kDelete: {
+      auto it = instances_[i].inflight.find(r.op.key);
+      if (it == instances_[i].inflight.end() || it->second.seq != r.op.seq) return;  // superseded
+      Inflight f = std::move(it->second);
+      instances_[i].inflight.erase(it);
+      if (f.kind == LbOp::kPost) {
+        postDone(i, f, r.reply);
+      } else {
+        deleteDone(i, f, r.reply);
+      }
+      return;
+    }
+  }
+}
+
 // ---- reconcile -------------------------------------------------------------------------------
 
 void Controller::reconcile(const std::string& key) {
@@ -237,65 +308,54 @@ void Controller::program(const std::string& key, const ServiceView& svc, const J
       if (want.count(k) == 0 && ownerOf(r.name, opts_.zone) == key) stale[k] = r;
     }
   }
-  bool failed = !removeRules(key, stale);
+  bool settled = removeRules(key, stale);
   if (plan.hold) {
     st.desired.clear();
-    if (failed) retryLater(key);
+    if (settled) succeeded(key);
     return;
   }
   if (!want.empty() && !opts_.finalizer.empty() && !svc.hasFinalizer(opts_.finalizer)) {
-    Status f = editFinalizer(svc, obj, /*add=*/true);
-    if (!f.ok()) {
-      FLB_WARN("operator", "{}: adding the finalizer failed: {}", key, f.error().message);
-      retryLater(key);
-      return;
-    }
+    finalizer(svc, obj, /*add=*/true);  // the first rule is sent once it is on (kubeDone re-queues)
+    return;
   }
   st.desired = want;
   if (want.empty()) {
-    if (failed) retryLater(key);
+    if (settled) succeeded(key);
     return;
   }
   bool any_alive = false, some_instance_has_all = false;
   for (size_t i = 0; i < instances_.size(); ++i) {
     if (!instances_[i].alive) continue;
     any_alive = true;
+    if (!instances_[i].known) {  // its list is on the way; listDone re-queues every Service
+      settled = false;
+      continue;
+    }
     bool all = true;
     for (const auto& [k, r] : want) {
       auto a = instances_[i].applied.find(k);
       if (a != instances_[i].applied.end() && a->second.sameAs(r)) continue;
-      PostResult pr = post(i, r, &svc);
-      if (pr == PostResult::kFailed) failed = true;
-      if (pr != PostResult::kOk) all = false;
+      post(i, r, key);  // pending or rejected: either way not there yet
+      all = false;
+      settled = false;
     }
     if (all) some_instance_has_all = true;
   }
   if (!any_alive) {
-    FLB_WARN("operator", "{}: no floatlb instance is reachable; will retry", key);
-    failed = true;
+    bool all_probed =
+        std::all_of(instances_.begin(), instances_.end(), [](const Instance& x) { return x.probed; });
+    if (all_probed) {  // before the first probe answers, the instances are unknown, not down
+      FLB_WARN("operator", "{}: no floatlb instance is reachable; will retry", key);
+      retryLater(key);
+    }
+    return;
   }
   if (some_instance_has_all) {
-    std::vector<IngressEntry> ingress = ingressFor(*plan.vip, opts_);
-    if (svc.ingress != ingress) {
-      Status s = kube_.patchServiceStatus(svc.ns, svc.name, statusPatch(ingress));
-      if (s.ok()) {
-        ++stats_.status_writes;
-        emit(svc, {"EnsuredLoadBalancer",
-                   "load balancer " + plan.vip->str() + " on " + std::to_string(instances_.size()) +
-                       " floatlb instance(s)",
-                   false});
-      } else {
-        ++stats_.api_errors;
-        FLB_WARN("operator", "{}: status write failed: {}", key, s.error().message);
-        failed = true;
-      }
-    }
+    writeStatus(svc, ingressFor(*plan.vip, opts_),
+                "load balancer " + plan.vip->str() + " on " + std::to_string(instances_.size()) +
+                    " floatlb instance(s)");
   }
-  if (failed) {
-    retryLater(key);
-  } else {
-    st.failures = 0;
-  }
+  if (settled) succeeded(key);
 }
 
 void Controller::teardown(const std::string& key, const ServiceView* svc, const Json* obj) {
@@ -310,52 +370,55 @@ void Controller::teardown(const std::string& key, const ServiceView* svc, const 
     }
   }
   if (!owned && rules.empty()) return;
-  if (!removeRules(key, rules)) {
-    retryLater(key);
-    return;
-  }
+  if (!removeRules(key, rules)) return;  // deleteDone re-queues the key
   bool had_address = ipam_.addressOf(key).has_value();
   ipam_.release(key);
-  states_.erase(key);
+  bool had_state = states_.erase(key) != 0;
   if (had_address) {  // a pending Service may now get the address
     for (const auto& [k, v] : services_) {
       if (k != key && !ipam_.addressOf(k)) enqueue(k);
     }
   }
-  if (svc == nullptr) return;
+  if (svc == nullptr) {
+    status_sent_.erase(key);
+    succeeded(key);
+    return;
+  }
+  if (had_state && !rules.empty())
+    emit(*svc, {"DeletedLoadBalancer", "rules removed from the floatlb instances", false});
   if (!svc->deleting && !svc->ingress.empty()) {
-    Status s = kube_.patchServiceStatus(svc->ns, svc->name, statusPatch({}));
-    if (!s.ok()) {
-      ++stats_.api_errors;
-      retryLater(key);
-      return;
-    }
-    ++stats_.status_writes;
+    writeStatus(*svc, {}, "");
+    return;  // the finalizer goes once the cleared status is seen
   }
   if (!opts_.finalizer.empty() && svc->hasFinalizer(opts_.finalizer)) {
-    Status f = editFinalizer(*svc, *obj, /*add=*/false);
-    if (!f.ok() && f.error().code != ErrorCode::kNotFound) {
-      FLB_WARN("operator", "{}: removing the finalizer failed: {}", key, f.error().message);
-      retryLater(key);
-      return;
-    }
+    finalizer(*svc, *obj, /*add=*/false);
+    return;
   }
-  if (!rules.empty()) emit(*svc, {"DeletedLoadBalancer", "rules removed from the floatlb instances", false});
+  status_sent_.erase(key);
+  succeeded(key);
 }
 
 bool Controller::removeRules(const std::string& key, const std::map<std::string, LbRule>& rules) {
-  bool ok = true;
+  bool done = true;
   for (size_t i = 0; i < instances_.size(); ++i) {
-    if (!instances_[i].alive) continue;  // the orphan GC removes them when it returns
+    // A dead instance, or one whose list is not read yet, is left to the orphan GC.
+    if (!ready(i)) continue;
+    Instance& inst = instances_[i];
     for (const auto& [k, r] : rules) {
-      if (!del(i, r)) ok = false;
+      auto f = inst.inflight.find(k);
+      bool there = inst.applied.count(k) != 0 || (f != inst.inflight.end() && f->second.kind == LbOp::kPost);
+      if (f != inst.inflight.end() && f->second.kind == LbOp::kDelete) {
+        done = false;
+      } else if (there) {
+        del(i, r, key);
+        done = false;
+      }
     }
   }
-  if (!ok) FLB_WARN("operator", "{}: deleting rules failed on an alive instance; will retry", key);
-  return ok;
+  return done;
 }
 
-Controller::PostResult Controller::post(size_t i, const LbRule& r, const ServiceView* svc) {
+Controller::PostResult Controller::post(size_t i, const LbRule& r, const std::string& owner) {
   Instance& inst = instances_[i];
   std::string body = encodeRule(r);
   auto rej = inst.rejected.find(r.key());
@@ -363,52 +426,88 @@ Controller::PostResult Controller::post(size_t i, const LbRule& r, const Service
       clock_.now() - rej->second.second < kRejectHold) {
     return PostResult::kRejected;
   }
+  auto f = inst.inflight.find(r.key());
+  if (f != inst.inflight.end() && f->second.kind == LbOp::kPost && f->second.body == body) {
+    return PostResult::kPending;
+  }
   ++stats_.lb_posts;
-  HttpReply rep = lb_.request(i, "POST", std::string("/") + kLb + "/config/loadbalancer", body, kLbTimeout);
-  if (rep.code == 200 || rep.code == 409) {
-    inst.applied[r.key()] = r;
-    inst.rejected.erase(r.key());
-    return PostResult::kOk;
-  }
-  ++stats_.lb_errors;
-  if (rep.code >= 400 && rep.code < 500) {
-    ++stats_.lb_rejected;
-    inst.rejected[r.key()] = {body, clock_.now()};
-    std::string msg = rep.body;
-    if (auto j = k8s::parseJson(rep.body)) msg = k8s::str(k8s::member(*j, "message"), rep.body);
-    if (svc != nullptr) emit(*svc, {"LBRejected", inst.url + " rejected " + r.key() + ": " + msg, true});
-    return PostResult::kRejected;
-  }
-  FLB_WARN("operator", "POST {} to {}: {}", r.key(), inst.url,
-           rep.code == 0 ? "no answer" : std::to_string(rep.code));
-  return PostResult::kFailed;
+  LbOp op{LbOp::kPost, i, r.key(), "POST", std::string("/") + kLb + "/config/loadbalancer", body, kLbTimeout};
+  submit(op);
+  inst.inflight[r.key()] = Inflight{LbOp::kPost, r, owner, body, op_seq_};
+  return PostResult::kPending;
 }
 
-bool Controller::del(size_t i, const LbRule& r) {
+void Controller::del(size_t i, const LbRule& r, const std::string& owner) {
   Instance& inst = instances_[i];
   ++stats_.lb_deletes;
-  HttpReply rep = lb_.request(i, "DELETE", deletePath(r), "", kLbTimeout);
-  if (rep.code == 200 || rep.code == 404) {
-    inst.applied.erase(r.key());
-    return true;
+  submit({LbOp::kDelete, i, r.key(), "DELETE", deletePath(r), "", kLbTimeout});
+  inst.inflight[r.key()] = Inflight{LbOp::kDelete, r, owner, "", op_seq_};
+}
+
+void Controller::postDone(size_t i, const Inflight& f, const HttpReply& rep) {
+  Instance& inst = instances_[i];
+  if (rep.code == 200 || rep.code == 409) {
+    inst.applied[f.rule.key()] = f.rule;
+    inst.rejected.erase(f.rule.key());
+    enqueue(f.owner);  // the status may be written now
+    return;
   }
   ++stats_.lb_errors;
-  return false;
+  if (rep.code >= 400 && rep.code < 500 && rep.code != 429) {
+    ++stats_.lb_rejected;
+    inst.rejected[f.rule.key()] = {f.body, clock_.now()};
+    std::string msg = rep.body;
+    if (auto j = k8s::parseJson(rep.body)) msg = k8s::str(k8s::member(*j, "message"), rep.body);
+    auto it = services_.find(f.owner);
+    if (it != services_.end()) {
+      emit(parseService(it->second),
+           {"LBRejected", inst.url + " rejected " + f.rule.key() + ": " + msg, true});
+    }
+    return;  // retried when the spec changes or after the hold
+  }
+  FLB_WARN("operator", "POST {} to {}: {}", f.rule.key(), inst.url,
+           rep.code == 0 ? "no answer" : std::to_string(rep.code));
+  retryLater(f.owner, rep.retry_after);
+}
+
+void Controller::deleteDone(size_t i, const Inflight& f, const HttpReply& rep) {
+  Instance& inst = instances_[i];
+  if (rep.code == 200 || rep.code == 404) {
+    inst.applied.erase(f.rule.key());
+    enqueue(f.owner);  // teardown may go on
+    return;
+  }
+  ++stats_.lb_errors;
+  FLB_WARN("operator", "{}: DELETE {} on {} failed ({}); will retry", f.owner, f.rule.key(), inst.url,
+           rep.code);
+  retryLater(f.owner, rep.retry_after);
 }
 
 // ---- instances ---------------------------------------------------------------------------------
 
 void Controller::probe() {
   for (size_t i = 0; i < instances_.size(); ++i) {
-    Instance& inst = instances_[i];
-    HttpReply rep = lb_.request(i, "GET", std::string("/") + kLb, "", kProbeTimeout);
-    bool alive = rep.code != 0;
-    if (alive == inst.alive) continue;
-    inst.alive = alive;
-    FLB_INFO("operator", "floatlb instance {} is {}", inst.url, alive ? "reachable" : "NOT reachable");
-    if (alive) inst.needs_drift = true;  // re-push every rule it lacks at once
-    roles_dirty_ = true;
+    if (instances_[i].probing) continue;
+    instances_[i].probing = true;
+    submit({LbOp::kProbe, i, "probe", "GET", std::string("/") + kLb, "", kProbeTimeout});
   }
+}
+
+void Controller::probeDone(size_t i, const HttpReply& rep) {
+  Instance& inst = instances_[i];
+  inst.probing = false;
+  bool alive = rep.code != 0;
+  if (!inst.probed && !alive) enqueueAll();  // Services that waited for the first probe
+  inst.probed = true;
+  if (alive == inst.alive) return;
+  inst.alive = alive;
+  FLB_INFO("operator", "floatlb instance {} is {}", inst.url, alive ? "reachable" : "NOT reachable");
+  if (alive) {
+    inst.needs_drift = true;  // read what it holds, then re-push every rule it lacks at once
+  } else {
+    inst.known = false;
+  }
+  roles_dirty_ = true;
 }
 
 void Controller::roles(bool force) {
@@ -465,18 +564,24 @@ void Controller::roles(bool force) {
   }
 }
 
-void Controller::drift(size_t i) {
+void Controller::listDone(size_t i, const HttpReply& rep) {
   Instance& inst = instances_[i];
-  HttpReply rep = lb_.request(i, "GET", std::string("/") + kLb + "/config/loadbalancer/all", "", kLbTimeout);
-  if (rep.code != 200) return;
+  inst.listing = false;
+  if (!inst.alive) return;
+  if (rep.code != 200) {
+    inst.needs_drift = !inst.known;  // until it is known, ask again on the next step
+    return;
+  }
   auto rules = parseRuleList(rep.body);
   if (!rules) {
     FLB_WARN("operator", "{}: unreadable rule list: {}", inst.url, rules.error().message);
     return;
   }
-  inst.needs_drift = false;
+  bool was_known = inst.known;
+  inst.known = true;
   inst.applied.clear();
   for (auto& r : *rules) inst.applied[r.key()] = r;
+  if (!was_known) enqueueAll();  // Services waiting for this instance's contents
   std::map<std::string, std::pair<std::string, const LbRule*>> desired;  // rule key -> (svc, rule)
   for (const auto& [svc, st] : states_) {
     for (const auto& [k, r] : st.desired) desired[k] = {svc, &r};
@@ -484,60 +589,103 @@ void Controller::drift(size_t i) {
   for (const auto& [k, d] : desired) {
     auto a = inst.applied.find(k);
     if (a != inst.applied.end() && a->second.sameAs(*d.second)) continue;
-    auto it = services_.find(d.first);
-    ServiceView sv;
-    if (it != services_.end()) sv = parseService(it->second);
-    if (post(i, *d.second, it != services_.end() ? &sv : nullptr) == PostResult::kOk) ++stats_.drift_reposts;
+    if (inst.inflight.count(k) != 0) continue;  // an answer is on the way
+    if (post(i, *d.second, d.first) == PostResult::kPending) ++stats_.drift_reposts;
   }
   if (!initial_.empty()) return;  // orphan GC only once every Service was reconciled after recovery
   std::vector<LbRule> orphans;
   for (const auto& [k, r] : inst.applied) {
-    if (!ownerOf(r.name, opts_.zone)) continue;
-    if (desired.count(k) == 0) orphans.push_back(r);
+    auto owner = ownerOf(r.name, opts_.zone);
+    if (!owner || desired.count(k) != 0 || inst.inflight.count(k) != 0) continue;
+    orphans.push_back(r);
   }
   for (const auto& r : orphans) {
     FLB_INFO("operator", "{}: deleting orphan rule {} ({})", inst.url, r.key(), r.name);
-    if (del(i, r)) ++stats_.orphans_deleted;
+    ++stats_.orphans_deleted;
+    del(i, r, *ownerOf(r.name, opts_.zone));
   }
 }
 
 // ---- Kubernetes writes -------------------------------------------------------------------------
 
-Status Controller::editFinalizer(const ServiceView& svc, const Json& obj, bool add) {
-  Json cur = obj;
-  for (int attempt = 0; attempt < 5; ++attempt) {
-    if (!cur.contains("apiVersion")) cur["apiVersion"] = "v1";  // list items carry no kind
-    if (!cur.contains("kind")) cur["kind"] = "Service";
-    Json& md = cur["metadata"];
-    Json list = Json::array();
-    bool present = false;
-    if (const Json* f = k8s::member(md, "finalizers"); f != nullptr && f->is_array()) {
-      for (const auto& v : *f) {
-        if (v.is_string() && v.get<std::string>() == opts_.finalizer) {
-          present = true;
-          if (!add) continue;
-        }
-        list.push_back(v);
-      }
-    }
-    if (add == present) return okStatus();
-    if (add) list.push_back(opts_.finalizer);
-    md["finalizers"] = list;
-    Status s = kube_.updateService(cur);
-    if (s.ok()) {
-      ++stats_.finalizer_writes;
-      services_[svc.key()] = cur;  // the watch brings the new resourceVersion
-      return s;
-    }
-    if (s.error().code != ErrorCode::kConflict) {
-      ++stats_.api_errors;
-      return s;
-    }
-    auto fresh = kube_.getService(svc.ns, svc.name);
-    if (!fresh) return fresh.error();
-    cur = *fresh;
+void Controller::submitKube(KubeOp op) {
+  op.seq = ++op_seq_;
+  kube_outbox_.push_back(std::move(op));
+}
+
+std::vector<KubeOp> Controller::takeKubeOps() {
+  std::vector<KubeOp> out;
+  out.swap(kube_outbox_);
+  return out;
+}
+
+void Controller::finalizer(const ServiceView& svc, const Json& obj, bool add) {
+  if (!finalizer_inflight_.insert(svc.key()).second) return;  // one edit at a time per Service
+  submitKube({add ? KubeOp::kAddFinalizer : KubeOp::kRemoveFinalizer, svc.key(), svc.ns, svc.name, obj,
+              opts_.finalizer});
+}
+
+void Controller::writeStatus(const ServiceView& svc, const std::vector<IngressEntry>& ingress,
+                             const std::string& note) {
+  if (svc.ingress == ingress) {
+    status_sent_.erase(svc.key());
+    return;
   }
-  return makeError(ErrorCode::kConflict, "finalizer update kept conflicting");
+  Json patch = statusPatch(ingress);
+  std::string text = k8s::dump(patch);
+  auto it = status_sent_.find(svc.key());
+  if (it != status_sent_.end() && it->second.ingress == text &&
+      (it->second.resource_version == svc.resource_version || it->second.resource_version.empty())) {
+    return;  // on the way, or written and the watch has not brought it back yet
+  }
+  status_sent_[svc.key()] = {text, ""};
+  KubeOp op{KubeOp::kStatus, svc.key(), svc.ns, svc.name, std::move(patch), note};
+  submitKube(std::move(op));
+}
+
+void Controller::kubeDone(const KubeResult& r) {
+  const KubeOp& op = r.op;
+  if (op.kind == KubeOp::kEvent || op.kind == KubeOp::kEventPatch) {
+    if (!r.status.ok()) ++stats_.api_errors;
+    return;
+  }
+  if (op.kind == KubeOp::kStatus) {
+    auto sent = status_sent_.find(op.key);
+    if (!r.status.ok()) {
+      ++stats_.api_errors;
+      if (sent != status_sent_.end()) status_sent_.erase(sent);
+      FLB_WARN("operator", "{}: status write failed: {}", op.key, r.status.error().message);
+      retryLater(op.key, r.retry_after);
+      return;
+    }
+    ++stats_.status_writes;
+    auto it = services_.find(op.key);
+    if (sent != status_sent_.end() && it != services_.end()) {
+      sent->second.resource_version = k8s::resourceVersion(it->second);
+    }
+    if (!op.text.empty() && it != services_.end()) {
+      emit(parseService(it->second), {"EnsuredLoadBalancer", op.text, false});
+    }
+    enqueue(op.key);
+    return;
+  }
+  finalizer_inflight_.erase(op.key);
+  if (!r.status.ok() &&
+      !(op.kind == KubeOp::kRemoveFinalizer && r.status.error().code == ErrorCode::kNotFound)) {
+    ++stats_.api_errors;
+    FLB_WARN("operator", "{}: {} the finalizer failed: {}", op.key,
+             op.kind == KubeOp::kAddFinalizer ? "adding" : "removing", r.status.error().message);
+    retryLater(op.key, r.retry_after);
+    return;
+  }
+  ++stats_.finalizer_writes;
+  if (r.object && services_.count(op.key) != 0) services_[op.key] = *r.object;  // the watch brings the new RV
+  if (op.kind == KubeOp::kRemoveFinalizer) {
+    status_sent_.erase(op.key);
+    succeeded(op.key);
+    return;
+  }
+  enqueue(op.key);
 }
 
 void Controller::emit(const ServiceView& svc, const Problem& p) {
@@ -556,7 +704,7 @@ void Controller::emit(const ServiceView& svc, const Problem& p) {
     it->second.count++;
     it->second.last = now;
     Json patch = {{"count", it->second.count}, {"lastTimestamp", ts}};
-    if (!kube_.patchEvent(svc.ns, it->second.name, patch).ok()) ++stats_.api_errors;
+    submitKube({KubeOp::kEventPatch, svc.key() + "#event", svc.ns, it->second.name, std::move(patch), ""});
     return;
   }
   char suffix[24];
@@ -582,7 +730,7 @@ void Controller::emit(const ServiceView& svc, const Problem& p) {
              {"firstTimestamp", ts},
              {"lastTimestamp", ts},
              {"count", 1}};
-  if (!kube_.createEvent(svc.ns, ev).ok()) ++stats_.api_errors;
+  submitKube({KubeOp::kEvent, svc.key() + "#event", svc.ns, svc.name, std::move(ev), ""});
   events_[id] = rec;
 }
 
@@ -596,6 +744,21 @@ void Controller::appendMetrics(MetricsWriter& w) const {
   w.family("kube_floatlb_lb_errors_total", MetricType::kCounter,
            "failed or rejected REST requests to instances");
   w.sample("kube_floatlb_lb_errors_total", static_cast<double>(stats_.lb_errors));
+  w.family("kube_floatlb_lb_throttled_total", MetricType::kCounter,
+           "instance answers 429/503 (their Retry-After is honoured)");
+  w.sample("kube_floatlb_lb_throttled_total", static_cast<double>(stats_.lb_throttled));
+  w.family("kube_floatlb_lb_inflight", MetricType::kGauge, "rule POSTs/DELETEs sent and not yet answered");
+  w.sample("kube_floatlb_lb_inflight", static_cast<double>(inflight()));
+  w.family("kube_floatlb_reconcile_retries_total", MetricType::kCounter,
+           "Service reconciles re-queued with backoff after a failure");
+  w.sample("kube_floatlb_reconcile_retries_total", static_cast<double>(limiter_.retries()));
+  w.family("kube_floatlb_reconcile_retry_after_total", MetricType::kCounter,
+           "retries delayed by a server's Retry-After rather than the backoff");
+  w.sample("kube_floatlb_reconcile_retry_after_total", static_cast<double>(limiter_.throttled()));
+  w.family("kube_floatlb_backoff_keys", MetricType::kGauge, "Services currently backing off after failures");
+  w.sample("kube_floatlb_backoff_keys", static_cast<double>(limiter_.backingOff()));
+  w.family("kube_floatlb_queue_depth", MetricType::kGauge, "Services queued for a reconcile");
+  w.sample("kube_floatlb_queue_depth", static_cast<double>(queue_.size()));
   w.family("kube_floatlb_drift_reposts_total", MetricType::kCounter,
            "rules re-sent because an instance lost them");
   w.sample("kube_floatlb_drift_reposts_total", static_cast<double>(stats_.drift_reposts));

@@ -1,5 +1,7 @@
 #include "operator/options.h"
 
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 
 #include "common/strings.h"
@@ -130,6 +132,11 @@ Result<ParseOutcome> parseOptions(const std::vector<std::string>& raw) {
   app.add_option("--probe", probe, "instance health probe period (default 2s)");
   app.add_option("--http-bind", o.http_bind, "address:port of /metrics and /healthz (default 0.0.0.0:9180)");
   app.add_option("--loglevel", o.loglevel, "debug|info|warning|error");
+  app.add_option("--loxi-cacert", o.loxi_cacert, "PEM CA file to verify https:// --loxiURL instances with");
+  app.add_option("--loxi-token-file", o.loxi_token_file,
+                 "file holding the instances' API bearer token (floatlb --api-token-file); https only");
+  app.add_flag("--loxi-allow-insecure-token", o.loxi_insecure_token,
+               "send the token over plain http:// too (loopback tests only)");
   app.add_option("--setBGP", set_bgp, "(not supported by floatlb)");
   app.add_option("--listenBGPPort", listen_bgp, "(BGP; not supported by floatlb)");
   app.add_flag("--eBGPMultiHop", multihop, "(BGP; not supported by floatlb)");
@@ -191,6 +198,22 @@ Result<ParseOutcome> parseOptions(const std::vector<std::string>& raw) {
     std::string url = u;
     while (!url.empty() && url.back() == '/') url.pop_back();
     o.loxi_urls.push_back(url);
+  }
+  if (!o.loxi_token_file.empty() && !o.loxi_insecure_token) {
+    for (const auto& u : o.loxi_urls) {
+      if (!startsWith(u, "https://")) {
+        return bad(
+            "--loxi-token-file: '" + u +
+            "' is plain http: the token would travel in clear (use https:// with floatlb's --tls-cert, "
+            "or --loxi-allow-insecure-token)");
+      }
+    }
+  }
+  if (!o.loxi_cacert.empty() && ::access(o.loxi_cacert.c_str(), R_OK) != 0) {
+    return bad("--loxi-cacert: cannot read '" + o.loxi_cacert + "'");
+  }
+  if (!o.loxi_token_file.empty() && ::access(o.loxi_token_file.c_str(), R_OK) != 0) {
+    return bad("--loxi-token-file: cannot read '" + o.loxi_token_file + "'");
   }
   if (!external_cidr.empty()) {
     FLB_ASSIGN_OR_RETURN(PoolDef p, parsePool("defaultPool=" + external_cidr));

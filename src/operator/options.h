@@ -50,6 +50,10 @@ struct Options {
   Duration lb_check = std::chrono::seconds(10);
   Duration probe = std::chrono::seconds(2);
   std::string http_bind = "0.0.0.0:9180";
+  // How the instances' REST API is reached (floatlb's --tls-cert and --api-token-file; docs/security.md).
+  std::string loxi_cacert;           // PEM CA file verifying https:// instances (empty = system CAs)
+  std::string loxi_token_file;       // bearer token file (first non-comment line; re-read on 401)
+  bool loxi_insecure_token = false;  // allow sending the token over plain http://
   std::string loglevel = "info";
 
   // The status prefix: "<zone>-" in hostname mode, "" otherwise.

@@ -94,7 +94,7 @@ TEST_F(Datapath, CtHitReusesEntryAndCounts) {
   ASSERT_TRUE(v.ok() && v->has_value());
   EXPECT_EQ((*v)->packets, 4u);
   EXPECT_EQ((*v)->dir, FLB_CT_DIR_FWD);
-  auto counters = dp_->endpointCounters(7);
+  auto counters = dp_->endpointCounters(7, FLB_MAX_ENDPOINTS);
   ASSERT_TRUE(counters.ok());
   EXPECT_EQ((*counters)[static_cast<size_t>(epIndexOf(first))].packets, 4u);
   EXPECT_GT((*counters)[static_cast<size_t>(epIndexOf(first))].bytes, 4u * 60);
@@ -361,7 +361,7 @@ TEST_F(Datapath, SyncedEntriesAreMappedToLocalRuleAndEndpoint) {
   auto out = parsePacket(run(toVip(kCport, 0x10)).packet);
   EXPECT_EQ(out.daddr, kEp[2]);
   EXPECT_EQ(stat(FLB_STAT_NEW_FLOW), 0u);
-  EXPECT_EQ((*dp_->endpointCounters(7))[2].packets, 1u);
+  EXPECT_EQ((*dp_->endpointCounters(7, FLB_MAX_ENDPOINTS))[2].packets, 1u);
   // ... and flushing the local rule removes it.
   EXPECT_EQ(*dp_->flushRule(7), 1u);
 }

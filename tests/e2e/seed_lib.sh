@@ -94,6 +94,17 @@ tagged_eni_on() { # tagged_eni_on INSTANCE: the (only) tagged ENI is attached to
     json_ok 'len(d["NetworkInterfaces"])==1 and d["NetworkInterfaces"][0].get("Attachment",{}).get("InstanceId")==a[0]' - "$1"
 }
 tagged_subnets() { tagged subnets loxilb-subnet Subnets; }
+# show_aws: the EIP's association and the tagged ENI/subnet, as awscli reports them (the demos print it)
+show_aws() {
+  echo "  aws ec2 describe-addresses: $EIP -> instance/private IP/ENI: $(eip_owner)"
+  aws_ describe-network-interfaces --filters Name=tag:loxiType,Values=loxilb-eni |
+    json '["  aws ec2 describe-network-interfaces (tag loxilb-eni): %s %s %s %s attached to %s" % (e["NetworkInterfaceId"],
+      e["AvailabilityZone"], e["SubnetId"], ",".join(p["PrivateIpAddress"] for p in e["PrivateIpAddresses"]),
+      e.get("Attachment", {}).get("InstanceId", "-")) for e in d["NetworkInterfaces"]]'
+  aws_ describe-subnets --filters Name=tag:loxiType,Values=loxilb-subnet |
+    json '["  aws ec2 describe-subnets (tag loxilb-subnet): %s %s %s" % (s["SubnetId"], s["CidrBlock"], s["AvailabilityZone"])
+      for s in d["Subnets"]]'
+}
 # ec2_serial CLIENT_IP SINCE_WALL_MS [UNTIL_ACTION]: the serial EC2 calls vpcsim itself logged from
 # CLIENT_IP since then, up to the first successful UNTIL_ACTION (tests/e2e/ec2_log.py); "none" if
 # that call never succeeded. ec2_calls CLIENT_IP SINCE_WALL_MS: those requests, one per line.
@@ -118,13 +129,16 @@ instance_links() {
 
 # hold_sessions N OUT: N long-lived echo sessions from the internet client to EIP:55002. Only the
 # stop file (sessions_result) ends them: --duration is far beyond any test's ctest timeout, so a
-# session that ends by it ended early and fails the check.
+# session that ends by it ended early and fails the check. Flags after DURATION go to sessions.py
+# hold (--http: keep-alive GETs to nginx instead of echoes).
 hold_sessions() {
   local count=$1 out=$2 duration=${3:-900}
+  shift 2
+  if [ $# -gt 0 ]; then shift; fi
   SEED_SESSIONS=$count
   bg "sessions_$RANDOM" "$out.log" ip netns exec "$VPCSIM_NS_INET" $PY "$SESSIONS_PY" hold \
     --target "$EIP:$SEED_PORT" --count "$count" --interval 0.1 --duration "$duration" --timeout 150 --out "$out" \
-    --stop-file "$out.stop"
+    --stop-file "$out.stop" "$@"
   await 15 test -f "$out.ready"
 }
 # sessions_result OUT [MAX_GAP_S]: stops the sessions and waits for their report; 0 when every one

@@ -15,16 +15,6 @@ await 60 reach
 check "internet client reaches EIP:$SEED_PORT through lb1" reach
 await 30 eip_on "$VPCSIM_INSTANCE_LB1"
 check "EIP is associated with lb1's ENI and the private VIP ($(eip_owner))" eip_on "$VPCSIM_INSTANCE_LB1"
-show_aws() { # the EIP's association and the tagged ENI/subnet, as awscli reports them
-  echo "  aws ec2 describe-addresses: $EIP -> instance/private IP/ENI: $(eip_owner)"
-  aws_ describe-network-interfaces --filters Name=tag:loxiType,Values=loxilb-eni |
-    json '["  aws ec2 describe-network-interfaces (tag loxilb-eni): %s %s %s %s attached to %s" % (e["NetworkInterfaceId"],
-      e["AvailabilityZone"], e["SubnetId"], ",".join(p["PrivateIpAddress"] for p in e["PrivateIpAddresses"]),
-      e.get("Attachment", {}).get("InstanceId", "-")) for e in d["NetworkInterfaces"]]'
-  aws_ describe-subnets --filters Name=tag:loxiType,Values=loxilb-subnet |
-    json '["  aws ec2 describe-subnets (tag loxilb-subnet): %s %s %s" % (s["SubnetId"], s["CidrBlock"], s["AvailabilityZone"])
-      for s in d["Subnets"]]'
-}
 if [ -n "${FLB_DEMO:-}" ]; then
   log "lb1 (AZ-a) after start: rules, HA state, awscli's view, its first takeover"
   nsx "$VPCSIM_NS_LB1" "$BIN/floatctl" get lb -o wide

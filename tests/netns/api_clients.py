@@ -1,8 +1,13 @@
 #!/usr/bin/python3
 """REST API load clients shared by tests/netns/api_slow_clients.sh and bench/api.
 
-  creates N [--start I]   N rule creates over ONE keep-alive connection, then prints JSON with
-                          the latency percentiles (ms) and the rate (changes/s).
+  creates N [--start I] [--conns C] [--weight W]
+                          N rule creates (rules I..I+N-1; with W another weight than before they
+                          are updates) over C keep-alive connections (default ONE), one request
+                          in flight per connection, then prints JSON with the latency
+                          percentiles (ms) and the rate (changes/s) of all of them.
+  gets N                  N fresh clients one after another (new connection each), GET
+                          .../loadbalancer/all; prints latency percentiles (ms) and the size.
   slow                    opens --slow connections (from --sources loopback addresses, half of
                           them idle, half trickling header bytes), runs one client pipelining
                           GETs as fast as it can, and meanwhile times --probes fresh clients
@@ -29,30 +34,59 @@ def pct(values, p):
     return s[min(len(s) - 1, int(round(p / 100.0 * (len(s) - 1))))]
 
 
-def rule_body(i):
+def rule_body(i, weight=1):
     return json.dumps({
         "serviceArguments": {"externalIP": "198.18.%d.%d" % (8 + i // 250, i % 250 + 1), "port": 80, "protocol": "tcp"},
-        "endpoints": [{"endpointIP": "10.9.1.1", "targetPort": 8080, "weight": 1}]})
+        "endpoints": [{"endpointIP": "10.9.1.1", "targetPort": 8080, "weight": weight}]})
 
 
 def cmd_creates(a):
     headers = {"Content-Type": "application/json"}
     if a.token:
         headers["Authorization"] = "Bearer " + a.token
-    c = http.client.HTTPConnection(a.host, a.port, timeout=10)
-    lat = []
+    lat, errors = [], []
+
+    def one_conn(ids):
+        c = http.client.HTTPConnection(a.host, a.port, timeout=10)
+        for i in ids:
+            s = time.monotonic()
+            c.request("POST", BASE + "/config/loadbalancer", rule_body(i, a.weight), headers)
+            r = c.getresponse()
+            r.read()
+            lat.append((time.monotonic() - s) * 1000.0)
+            if r.status != 200:
+                errors.append("create %d: HTTP %d" % (i, r.status))
+                return
+
+    ids = list(range(a.start, a.start + a.n))
     t0 = time.monotonic()
-    for i in range(a.start, a.start + a.n):
+    threads = [threading.Thread(target=one_conn, args=(ids[k::a.conns],)) for k in range(a.conns)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    total = time.monotonic() - t0
+    if errors:
+        sys.exit(errors[0])
+    print(json.dumps({"count": a.n, "conns": a.conns, "p50_ms": round(pct(lat, 50), 2),
+                      "p99_ms": round(pct(lat, 99), 2), "max_ms": round(max(lat), 2),
+                      "rate_per_s": round(a.n / total, 1)}))
+
+
+def cmd_gets(a):
+    lat, size = [], 0
+    for _ in range(a.n):
         s = time.monotonic()
-        c.request("POST", BASE + "/config/loadbalancer", rule_body(i), headers)
+        c = http.client.HTTPConnection(a.host, a.port, timeout=10)
+        c.request("GET", BASE + "/config/loadbalancer/all", headers={"Connection": "close"})
         r = c.getresponse()
-        r.read()
+        size = len(r.read())
+        c.close()
         lat.append((time.monotonic() - s) * 1000.0)
         if r.status != 200:
-            sys.exit("create %d: HTTP %d" % (i, r.status))
-    total = time.monotonic() - t0
-    print(json.dumps({"count": a.n, "p50_ms": round(pct(lat, 50), 2), "p99_ms": round(pct(lat, 99), 2),
-                      "max_ms": round(max(lat), 2), "rate_per_s": round(a.n / total, 1)}))
+            sys.exit("get: HTTP %d" % r.status)
+    print(json.dumps({"count": a.n, "bytes": size, "p50_ms": round(pct(lat, 50), 1),
+                      "p99_ms": round(pct(lat, 99), 1), "max_ms": round(max(lat), 1)}))
 
 
 def fresh_probe(host, port, timeout):
@@ -198,6 +232,10 @@ def main():
     c = sub.add_parser("creates")
     c.add_argument("n", type=int)
     c.add_argument("--start", type=int, default=0)
+    c.add_argument("--conns", type=int, default=1)
+    c.add_argument("--weight", type=int, default=1)
+    g = sub.add_parser("gets")
+    g.add_argument("n", type=int)
     s = sub.add_parser("slow")
     s.add_argument("--slow", type=int, default=512)
     s.add_argument("--sources", type=int, default=8)
@@ -205,7 +243,7 @@ def main():
     s.add_argument("--probe-timeout", type=float, default=5.0)
     s.add_argument("--deadline-wait", type=float, default=0.0)
     a = p.parse_args()
-    cmd_creates(a) if a.cmd == "creates" else cmd_slow(a)
+    {"creates": cmd_creates, "gets": cmd_gets, "slow": cmd_slow}[a.cmd](a)
 
 
 if __name__ == "__main__":

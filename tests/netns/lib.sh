@@ -40,8 +40,8 @@ need() {
 
 # sweep_stale NAME: what an earlier run of this test left behind when it was killed (ctest's timeout
 # sends SIGKILL, so no trap ran): namespaces "flb<pid>-NAME*" and work dirs "/tmp/flb<pid>-NAME*"
-# whose <pid> is no longer alive. Processes inside those namespaces are killed first, vpcsim
-# worlds are taken down through their state dirs, bpffs mounts are unmounted; the dirs (logs) stay
+# whose <pid> is no longer alive. Processes inside those namespaces are killed first, kubesim and
+# vpcsim worlds are taken down through their state dirs, bpffs mounts are unmounted; the dirs (logs) stay
 # for a post-mortem, as after any failed run. A live run (its pid exists) is never touched.
 sweep_stale() {
   local n pid d st exp
@@ -65,7 +65,10 @@ sweep_stale() {
   for n in "${stale_ns[@]}"; do
     for pid in $(ip netns pids "$n" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
   done
-  for d in "${stale_dirs[@]}"; do
+  for d in "${stale_dirs[@]}"; do  # kubesim first: it releases its pods' IPs through vpcsim
+    for st in "$d"/*/kubesim.pid; do  # its down stops the daemon only if the pid still runs kubesim
+      [ -f "$st" ] && "$BIN/kubesim" down --state-dir "${st%/kubesim.pid}" >/dev/null 2>&1
+    done
     for st in "$d"/vpcsim-*; do
       [ -d "$st" ] && "$BIN/vpcsim" down --prefix "${st##*/vpcsim-}" --state-dir "$st" >/dev/null 2>&1
     done

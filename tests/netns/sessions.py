@@ -23,6 +23,9 @@
       after F.armed exists, or the marker may be old when seen), runs CMD exactly MS after the time
       in it, prints how long after that time CMD started (ms); exit 1 if F.ready never came.
       For "a flow opened 100 ms before the failure": shell polling is too coarse for that.
+  sessions.py hold --http ...
+      the same against an HTTP/1.1 server (nginx): each round is one keep-alive `GET /` on the
+      session's connection; a round is good when the answer is 200 with nginx's welcome page.
   sessions.py verify --out F --count N --max-gap-ms MS
       exit 0 only if the hold report F shows N sessions opened, none failed, every one ended by the
       stop file, and no session paused longer than MS; prints why otherwise.
@@ -81,6 +84,7 @@ def hold(args):
         started.wait()
         last_ok = time.monotonic()
         seq = 0
+        exchange = http_round if args.http else echo_round
         try:
             while True:
                 if args.stop_file and os.path.exists(args.stop_file):
@@ -90,11 +94,9 @@ def hold(args):
                     r["end"] = "deadline"
                     break
                 seq += 1
-                msg = ("%d:%d\n" % (i, seq)).encode()
-                f.write(msg)
-                got = f.readline()
-                if got != msg:
-                    r["error"] = "bad echo %r for %r" % (got, msg)
+                bad = exchange(f, i, seq)
+                if bad:
+                    r["error"] = bad
                     break
                 now = time.monotonic()
                 r["max_gap_ms"] = max(r["max_gap_ms"], (now - last_ok) * 1000)
@@ -134,6 +136,41 @@ def hold(args):
            "max_gap_ms": max(r["max_gap_ms"] for r in results)}
     with open(args.out, "w") as f:
         json.dump(out, f)
+
+
+def echo_round(f, i, seq):
+    """One numbered line out, the same line back; returns what went wrong, or None."""
+    msg = ("%d:%d\n" % (i, seq)).encode()
+    f.write(msg)
+    got = f.readline()
+    return None if got == msg else "bad echo %r for %r" % (got, msg)
+
+
+def http_round(f, i, seq):
+    """One keep-alive GET / on the session's connection: 200 and nginx's welcome page, else the reason."""
+    f.write(b"GET / HTTP/1.1\r\nHost: floatlb\r\nUser-Agent: sessions/%d.%d\r\n\r\n" % (i, seq))
+    status = f.readline()
+    length = None
+    while True:  # headers; bounded by the socket timeout and the server's header size
+        h = f.readline()
+        if not h:
+            return "connection closed in the headers of request %d" % seq
+        if h in (b"\r\n", b"\n"):
+            break
+        name, _, value = h.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    if length is None:
+        return "no Content-Length in %r" % status
+    body = b""
+    while len(body) < length:  # the file is unbuffered: read() may return less
+        chunk = f.read(length - len(body))
+        if not chunk:
+            return "connection closed after %d of %d body bytes" % (len(body), length)
+        body += chunk
+    if not status.startswith(b"HTTP/1.1 200") or b"Welcome to nginx!" not in body:
+        return "bad answer %r (%d body bytes) to request %d" % (status, len(body), seq)
+    return None
 
 
 def write_marker(path, text):
@@ -251,6 +288,7 @@ def main():
     p.add_argument("--duration", type=float, default=30)
     p.add_argument("--out")
     p.add_argument("--stop-file")
+    p.add_argument("--http", action="store_true", help="hold: keep-alive GET / rounds instead of echoes")
     p.add_argument("--timeout", type=float, default=3.0, help="hold: per-echo timeout in seconds")
     p.add_argument("--max-gap-ms", type=int, default=0, help="verify: longest pause allowed")
     p.add_argument("--after-ms", type=int, default=0, help="trigger: delay after the ready time")

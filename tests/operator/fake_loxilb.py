@@ -2,6 +2,7 @@
 409 for an identical re-POST, 404 on deleting a missing rule, cistate, bfd (heartbeat HA on/off),
 and a 'down' switch that drops connections without an answer. Every request is logged."""
 import json
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -21,6 +22,12 @@ class FakeLoxilb:
 
             def log_message(self, *a):
                 pass
+
+            def setup(self):
+                # Headers and body go out in two writes: without NODELAY, Nagle holds the body until
+                # the client's delayed ACK (40 ms per request on a keep-alive connection).
+                super().setup()
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
             def _send(self, code, obj):
                 data = json.dumps(obj).encode()

@@ -31,11 +31,11 @@ def free_port():
 
 
 class Operator:
-    def __init__(self, ks, lbs, kubeconfig, extra=(), name="op"):
+    def __init__(self, ks, lbs, kubeconfig, extra=(), name="op", external_cidr=EIP + "/32"):
         self.port = free_port()
         self.log_path = os.path.join(ks.dir, name + ".log")
         self.args = [OPERATOR, "--kubeconfig=" + kubeconfig, "--loxiURL=" + ",".join(l.url for l in lbs),
-                     "--externalCIDR=%s/32" % EIP, "--privateCIDR=192.168.248.254/32", "--setRoles=0.0.0.0",
+                     "--externalCIDR=" + external_cidr, "--privateCIDR=192.168.248.254/32", "--setRoles=0.0.0.0",
                      "--setLBMode=2", "--lb-check=2s", "--http-bind=127.0.0.1:%d" % self.port] + list(extra)
         self.start()
 

@@ -47,8 +47,8 @@ class LockedDatapath final : public dataplane::Datapath {
   Status invalidateFibCache() override {
     return locked([&] { return dp_.invalidateFibCache(); });
   }
-  Result<dataplane::EndpointCounters> endpointCounters(uint32_t id) override {
-    return locked([&] { return dp_.endpointCounters(id); });
+  Result<dataplane::EndpointCounters> endpointCounters(uint32_t id, uint32_t slots) override {
+    return locked([&] { return dp_.endpointCounters(id, slots); });
   }
   Status resetRuleCounters(uint32_t id) override {
     return locked([&] { return dp_.resetRuleCounters(id); });

@@ -4,8 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <mutex>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "support/api_fakes.h"
 
@@ -138,6 +140,37 @@ TEST_F(RouterTest, BadInputIs4xxAndLeavesTheTableAlone) {
   EXPECT_EQ(call("PUT", "/netlox/v1/config/loadbalancer").status, 404);
   EXPECT_EQ(call("GET", "/other").status, 404);
   EXPECT_EQ(call("GET", "/netlox/v1x").status, 404);
+}
+
+TEST_F(RouterTest, ChangesAreAnsweredOnlyOnceDurable) {
+  create("20.20.20.1", 2020);
+  world.store.hold();
+  std::vector<std::string> order;
+  std::mutex mu;
+  auto note = [&](const std::string& e) {
+    std::lock_guard l(mu);
+    order.push_back(e);
+  };
+  std::thread post([&] {
+    auto r = call("POST", "/netlox/v1/config/loadbalancer", ruleBody("20.20.20.2", 2020));
+    note("POST " + std::to_string(r.status));
+  });
+  std::thread del([&] {
+    ASSERT_TRUE(world.store.waitForWaiters(1));
+    auto r =
+        call("DELETE", "/netlox/v1/config/loadbalancer/externalipaddress/20.20.20.1/port/2020/protocol/tcp");
+    note("DELETE " + std::to_string(r.status));
+  });
+  ASSERT_TRUE(world.store.waitForWaiters(2)) << "a change was answered without waiting for the store";
+  EXPECT_EQ(world.store.durable().size(), 1u);  // neither change is durable yet...
+  note("released");
+  world.store.release();
+  post.join();
+  del.join();
+  ASSERT_EQ(order.size(), 3u);
+  EXPECT_EQ(order[0], "released");  // ...and neither was answered before
+  EXPECT_EQ(world.store.durable().size(), 1u);
+  EXPECT_EQ(world.store.durable()[0].spec.key.external_ip.str(), "20.20.20.2");
 }
 
 TEST_F(RouterTest, StoreFailureIs500AndRollsBack) {

@@ -64,9 +64,9 @@ TEST(InMemoryDatapath, InsertMarksSyncedAndAgingRemoves) {
 TEST(InMemoryDatapath, CountersEventsAndStatNames) {
   InMemoryDatapath dp;
   dp.addEndpointTraffic(5, 1, 3, 300);
-  EXPECT_EQ((*dp.endpointCounters(5))[1].bytes, 300u);
+  EXPECT_EQ((*dp.endpointCounters(5, FLB_MAX_ENDPOINTS))[1].bytes, 300u);
   ASSERT_TRUE(dp.resetRuleCounters(5).ok());
-  EXPECT_EQ((*dp.endpointCounters(5))[1].packets, 0u);
+  EXPECT_EQ((*dp.endpointCounters(5, FLB_MAX_ENDPOINTS))[1].packets, 0u);
 
   flb_ct_event ev{};
   ev.type = FLB_EV_CT_NEW;

@@ -7,8 +7,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cstring>
 #include <map>
 #include <optional>
+#include <thread>
 
 #include "common/log.h"
 #include "dataplane/in_memory_datapath.h"
@@ -263,6 +266,59 @@ TEST_F(RuleManagerTest, RemoveFlushesTheRulesConnections) {
   EXPECT_EQ(services(), 0u);
   EXPECT_TRUE(store_.saved.empty());
   EXPECT_EQ(rm_.remove(r.key).error().code, ErrorCode::kNotFound);
+}
+
+TEST_F(RuleManagerTest, AChangeIsAcknowledgedOnlyOnceDurable) {
+  store_.hold();
+  RuleSpec r = rule(80, {ep(1)});
+  std::atomic<bool> returned{false};
+  std::thread writer([&] {
+    EXPECT_TRUE(rm_.apply(r).ok());
+    returned = true;
+  });
+  ASSERT_TRUE(store_.waitForWaiters(1)) << "apply() never waited for the store";
+  // Programmed and listed already, but not acknowledged: the caller is still blocked on the sync.
+  EXPECT_TRUE(svc(r).has_value());
+  EXPECT_FALSE(returned.load());
+  EXPECT_TRUE(store_.durable().empty());
+  store_.release();
+  writer.join();
+  EXPECT_TRUE(returned.load());
+  ASSERT_EQ(store_.durable().size(), 1u);
+}
+
+TEST_F(RuleManagerTest, AFailedSyncUndoesEveryUnsavedChangeInReverseOrder) {
+  RuleSpec r = rule(80, {ep(1)});
+  ASSERT_TRUE(rm_.apply(r).ok());
+  ASSERT_TRUE(rm_.apply(rule(81, {ep(1)})).ok());
+  const flb_svc before = *svc(r);
+  store_.hold();
+  // Three changes in flight at once: two updates of one rule, a removal of another.
+  std::thread a([&] { EXPECT_FALSE(rm_.apply(rule(80, {ep(2)})).ok()); });
+  ASSERT_TRUE(store_.waitForWaiters(1));
+  std::thread b([&] { EXPECT_FALSE(rm_.apply(rule(80, {ep(3)}, RuleOper::kAttach)).ok()); });
+  ASSERT_TRUE(store_.waitForWaiters(2));
+  std::thread c([&] { EXPECT_FALSE(rm_.remove(rule(81, {}).key).ok()); });
+  ASSERT_TRUE(store_.waitForWaiters(3));
+  EXPECT_EQ(rm_.size(), 1u);
+  store_.fail = true;
+  store_.release();
+  a.join();
+  b.join();
+  c.join();
+  // Back to the last durable table, in memory and in the datapath.
+  auto listed = rm_.list();
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[0].spec.endpoints, r.endpoints);
+  const flb_svc after = *svc(r);
+  EXPECT_EQ(std::memcmp(&before, &after, sizeof before), 0);
+  EXPECT_TRUE(svc(rule(81, {})).has_value());
+  EXPECT_EQ(store_.durable().size(), 2u);
+  // and the table keeps working once the store does
+  store_.fail = false;
+  EXPECT_TRUE(rm_.apply(rule(80, {ep(2)})).ok());
+  EXPECT_TRUE(rm_.remove(rule(81, {}).key).ok());
+  EXPECT_EQ(store_.durable().size(), 1u);
 }
 
 }  // namespace

@@ -58,17 +58,32 @@ struct World {
   Options opts = seedOptions();
 
   void start() {
-    c = std::make_unique<Controller>(opts, clock, kube, lb);
+    c = std::make_unique<Controller>(opts, clock, lb);
     c->nodeChanged(node("node1", "192.168.218.10"));
     c->nodeChanged(node("node2", "192.168.228.10"));
     kube.deliver(*c);
     c->setSynced();
   }
+  // The instance workers, inline: every queued LbOp is answered by the fake instances.
+  // The Kubernetes writers too, against the fake API.
+  void pump() {
+    for (int round = 0; round < 100; ++round) {
+      auto ops = c->takeLbOps();
+      auto writes = c->takeKubeOps();
+      if (ops.empty() && writes.empty()) return;
+      for (auto& op : ops) {
+        HttpReply rep = lb.request(op.instance, op.method, op.path, op.body, op.timeout);
+        c->lbDone({std::move(op), std::move(rep)});
+      }
+      for (auto& w : writes) c->kubeDone(performKubeOp(kube, std::move(w)));
+    }
+  }
   // Runs the controller until nothing is due, feeding writes back as the watch would.
-  void settle(int rounds = 6) {
+  void settle(int rounds = 10) {
     for (int i = 0; i < rounds; ++i) {
       kube.deliver(*c);
       TimePoint next = c->step();
+      pump();
       kube.deliver(*c);
       if (next > clock.now())
         clock.advance(std::min<Duration>(next - clock.now(), std::chrono::milliseconds(250)));
@@ -79,6 +94,7 @@ struct World {
     while (clock.now() < end) {
       kube.deliver(*c);
       c->step();
+      pump();
       clock.advance(std::chrono::milliseconds(100));
     }
     kube.deliver(*c);
@@ -351,7 +367,7 @@ TEST(Controller, RejectedRuleIsAWarningAndNotRetriedHot) {
 TEST(Controller, StandbyWritesNothing) {
   World w;
   w.kube.put(service("nginx-lb1", 55002, 31634));
-  w.c = std::make_unique<Controller>(w.opts, w.clock, w.kube, w.lb);
+  w.c = std::make_unique<Controller>(w.opts, w.clock, w.lb);
   w.c->setLeader(false);
   w.c->nodeChanged(node("node1", "192.168.218.10"));
   w.kube.deliver(*w.c);
@@ -364,6 +380,74 @@ TEST(Controller, StandbyWritesNothing) {
   w.c->setLeader(true);
   w.advance(std::chrono::seconds(1));
   EXPECT_EQ(w.lb.inst[0].rules.size(), 1u);
+}
+
+TEST(Controller, AHungInstanceDelaysOnlyItself) {
+  World w;
+  w.kube.put(service("nginx-lb1", 55002, 31634));
+  w.start();
+  w.c->sliceChanged(slice("nginx-lb1", "node1"));
+  std::vector<LbOp> held;  // instance 1's requests: sent, never answered
+  for (int i = 0; i < 30; ++i) {
+    w.kube.deliver(*w.c);
+    w.c->step();
+    for (int round = 0; round < 20; ++round) {
+      auto ops = w.c->takeLbOps();
+      auto writes = w.c->takeKubeOps();
+      if (ops.empty() && writes.empty()) break;
+      for (auto& op : ops) {
+        if (op.instance == 1) {
+          held.push_back(op);
+          continue;
+        }
+        HttpReply rep = w.lb.request(op.instance, op.method, op.path, op.body, op.timeout);
+        w.c->lbDone({op, rep});
+      }
+      for (auto& k : writes) w.c->kubeDone(performKubeOp(w.kube, std::move(k)));
+    }
+    w.clock.advance(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(w.lb.inst[0].rules.size(), 1u);
+  EXPECT_EQ(w.ingress("nginx-lb1"), R"({"ingress":[{"hostname":"llb-198.18.100.10"}]})");
+  EXPECT_TRUE(w.lb.inst[1].rules.empty());
+  EXPECT_FALSE(held.empty());
+  for (const auto& op : held)
+    EXPECT_NE(op.kind, LbOp::kPost);  // its list never came back: nothing sent blind
+}
+
+TEST(Controller, FailingInstanceBacksOffExponentiallyAndRetryAfterIsHonoured) {
+  World w;
+  w.kube.put(service("nginx-lb1", 55002, 31634));
+  w.start();
+  w.c->sliceChanged(slice("nginx-lb1", "node1"));
+  w.lb.inst[0].fail_posts = 1000;
+  w.advance(std::chrono::seconds(10));
+  // 1 s, 2 s, 4 s (+ up to 10 % each): the first POST and 3 retries in 10 s, not one per step.
+  size_t posts = w.lb.count(0, "POST /netlox/v1/config/loadbalancer");
+  EXPECT_GE(posts, 3u);
+  EXPECT_LE(posts, 5u);
+  EXPECT_EQ(w.c->limiter().backingOff(), 1u);
+  w.lb.inst[0].fail_posts = 0;
+  w.advance(std::chrono::seconds(10));
+  EXPECT_EQ(w.lb.inst[0].rules.size(), 1u);
+  EXPECT_EQ(w.c->limiter().backingOff(), 0u);  // forgotten once converged
+
+  // 429 + Retry-After: 7 => no retry before 7 s.
+  Json s = w.svc("nginx-lb1");
+  s["metadata"]["annotations"] = {{"loxilb.io/timeout", "900"}};
+  w.kube.put(s);
+  w.lb.inst[1].throttle_posts = 1;
+  size_t before = w.lb.count(1, "POST /netlox/v1/config/loadbalancer");
+  w.advance(std::chrono::seconds(6));
+  EXPECT_EQ(w.lb.count(1, "POST /netlox/v1/config/loadbalancer"), before + 1);
+  w.advance(std::chrono::seconds(3));
+  EXPECT_EQ(w.lb.count(1, "POST /netlox/v1/config/loadbalancer"), before + 2);
+  EXPECT_EQ(w.lb.inst[1].rules.begin()->second["serviceArguments"]["inactiveTimeOut"], 900);
+  EXPECT_EQ(w.c->limiter().throttled(), 1u);
+  MetricsWriter m;
+  w.c->appendMetrics(m);
+  EXPECT_NE(m.str().find("kube_floatlb_reconcile_retry_after_total 1"), std::string::npos);
+  EXPECT_NE(m.str().find("kube_floatlb_lb_throttled_total 1"), std::string::npos);
 }
 
 }  // namespace

@@ -17,6 +17,7 @@ struct FakeInstance {
   bool down = false;
   bool ka = false;                         // answers /config/bfd/all with 200 (heartbeat HA)
   int fail_posts = 0;                      // next N POSTs answer 500
+  int throttle_posts = 0;                  // next N POSTs answer 429 with Retry-After: 7
   std::string reject;                      // non-empty: POSTs answer 400 with this message
   std::map<std::string, k8s::Json> rules;  // "ip:port/proto" -> body
   std::map<std::string, std::string> cistate;
@@ -53,6 +54,10 @@ class FakeLb : public LbTransport {
     }
     if (method == "POST" && path == "/netlox/v1/config/loadbalancer") {
       if (!f.reject.empty()) return {400, "{\"code\":400,\"message\":\"" + f.reject + "\"}"};
+      if (f.throttle_posts > 0) {
+        --f.throttle_posts;
+        return {429, "{\"message\":\"slow down\"}", std::chrono::seconds(7)};
+      }
       if (f.fail_posts > 0) {
         --f.fail_posts;
         return {500, "{\"message\":\"boom\"}"};
