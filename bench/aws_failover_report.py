@@ -5,6 +5,7 @@ import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 meta = json.loads(sys.argv[3])
 labels = {"floatlb": "floatlb (--cloud=aws, private VIP + EIP)",
+          "floatlb_routed": "floatlb --cloudmode=routed (routes only; EIP, VIP subnet/ENI fixed in AZ-c)",
           "keepalived_diy": "keepalived 2.2 VRRPv2 1 s + notify awscli associate-address"}
 summary = {}
 def mm(xs):
@@ -12,8 +13,8 @@ def mm(xs):
     if not xs:
         return None, None, None
     return statistics.median(xs), min(xs), max(xs)
-print("| variant | failovers | outage ms median (min-max) | detected ms median | EC2 restore ms median (min-max) | serial EC2 calls | sessions intact per round | leaked ENIs+subnets |")
-print("|---|---|---|---|---|---|---|---|")
+print("| variant | failovers | outage ms median (min-max) | detected ms median | EC2 restore ms median (min-max) | serial EC2 calls | EC2 calls | EIP re-associations | sessions intact per round | leaked ENIs+subnets |")
+print("|---|---|---|---|---|---|---|---|---|---|")
 for v in meta["variants"]:
     rs = [r for r in rows if r["variant"] == v]
     if not rs:
@@ -30,8 +31,10 @@ for v in meta["variants"]:
                   "session_max_stall_ms_median": mm([r["hold_max_gap_ms"] for r in rs if r["intact"] > 0])[0],
                   "phases_ms_median": {k: mm([r["phases_ms"].get(k) for r in rs])[0] for k in rs[0]["phases_ms"]}}
     restore = "%.0f (%.0f-%.0f)" % (rm, rlo, rhi) if rm is not None else "n/a"
-    print("| %s | %d | %.0f (%.0f-%.0f) | %s | %s | %s | %s | %d |" % (
+    summary[v]["eip_reassociations"] = [r.get("eip_reassociations") for r in rs]
+    print("| %s | %d | %.0f (%.0f-%.0f) | %s | %s | %s | %s | %s | %s | %d |" % (
         labels.get(v, v), len(rs), om, olo, ohi, "%.0f" % dm if dm is not None else "n/a", restore, " / ".join(str(x) for x in sc),
+        " / ".join(str(x) for x in summary[v]["critical_calls"]), " / ".join(str(x) for x in summary[v]["eip_reassociations"]),
         " ".join(summary[v]["intact"]), summary[v]["leaked"]))
 print()
 for v, sm in summary.items():

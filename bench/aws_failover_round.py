@@ -33,7 +33,7 @@ row = {"variant": v, "round": int(rnd), "outage_ms": round(probe["max_outage_ms"
        "tagged_enis": int(enis), "tagged_subnets": int(subnets),
        "leaked": max(0, int(enis) - 1) + max(0, int(subnets) - 1),
        "eip_owner": owner, "eip_on_survivor": owner.split()[0] == inst2}
-if v == "floatlb":
+if v in ("floatlb", "floatlb_routed"):
     tl = load("timeline.json", {})
     det = (tl["detectedWallMs"] - t0) if tl.get("detectedWallMs") else None
     row.update({"restore_ms": det + tl["restoredMs"] if det is not None and tl.get("restoredMs") is not None else None,
@@ -59,8 +59,14 @@ else:
 # cross-check: EC2 calls the instances made from the failure up to the (first) AssociateAddress
 first_assoc = next((i for i, c in enumerate(calls) if c["action"] == "AssociateAddress"), None)
 row["ec2_calls_logged_to_restore"] = first_assoc + 1 if first_assoc is not None else None
+row["eip_reassociations"] = sum(1 for c in calls if c["action"] == "AssociateAddress" and c["status"] == 200)
+row["serial_rounds"] = tl.get("cycles") if v in ("floatlb", "floatlb_routed") else None
 # where the time goes (ms)
-if v == "floatlb":
+if v == "floatlb_routed":
+    crit = [c for c in row["timeline_calls"] if c["critical"]]
+    row["phases_ms"] = {"detect": row["detected_after_ms"],
+                        "replace_routes": max((c["latencyMs"] for c in crit if c["action"] == "ReplaceRoute"), default=None)}
+elif v == "floatlb":
     crit = [c for c in row["timeline_calls"] if c["critical"]]
     def first(action):
         return next((c for c in crit if c["action"] == action), None)

@@ -64,10 +64,10 @@ class AwsCloudBridge final : public CloudBridge {
     const bool multi_az = block.has_value();
     hook_ = std::make_unique<cloud::CloudHook>(
         hc, *stack_->ec2, clock_, stack_->sleeper, os_.get(), [this, multi_az] { return vips(multi_az); },
-        [this](const std::string& why) {
-          if (step_down_) step_down_(why);
+        [this](const std::string& why, bool peer_holds) {
+          if (step_down_) step_down_(why, peer_holds);
         });
-    step_down_ = [this](const std::string& why) {
+    step_down_ = [this](const std::string& why, bool) {
       FLB_ERROR("cloud", "stepping down: {}", why);
       (void)cistate_.set(lb::kDefaultHaInstance, ha::CiState::kBackup, Ip4());
     };
@@ -97,7 +97,7 @@ class AwsCloudBridge final : public CloudBridge {
     return okStatus();
   }
 
-  void setStepDown(std::function<void(const std::string&)> fn) override { step_down_ = std::move(fn); }
+  void setStepDown(std::function<void(const std::string&, bool)> fn) override { step_down_ = std::move(fn); }
   void setLinkReady(std::function<Status(const std::string&)> fn) override {
     hook_->setLinkReady(std::move(fn));
   }
@@ -138,7 +138,7 @@ class AwsCloudBridge final : public CloudBridge {
   const Clock& clock_;
   std::unique_ptr<aws::AwsStack> stack_;
   std::unique_ptr<cloud::InterfaceConfigurator> os_;
-  std::function<void(const std::string&)> step_down_;
+  std::function<void(const std::string&, bool)> step_down_;
   std::unique_ptr<cloud::CloudHook> hook_;
 };
 

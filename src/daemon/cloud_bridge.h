@@ -25,7 +25,8 @@ class CloudBridge : public api::CloudView {
   virtual Status start() = 0;
   // How the hook steps down when it cannot hold the EIP (default: set BACKUP in the state table;
   // with --ka the daemon should route it to HeartbeatService::adminSet(BACKUP)).
-  virtual void setStepDown(std::function<void(const std::string& reason)> fn) = 0;
+  // `peer_holds`: see cloud::CloudHook::StepDown.
+  virtual void setStepDown(std::function<void(const std::string& reason, bool peer_holds)> fn) = 0;
   // Called with the new ENI's interface before it is brought up (attach the datapath there).
   virtual void setLinkReady(std::function<Status(const std::string& ifname)> fn) = 0;
   // On shutdown: `last_node` (MASTER and no live peer) deletes the tagged ENI and subnet.

@@ -266,9 +266,13 @@ Status Daemon::buildCloud() {
   if (!cloud) return cloud.error().wrap("cloud");
   p.cloud = std::move(*cloud);
   if (p.cloud && p.heartbeat) {
-    p.cloud->setStepDown([hb = p.heartbeat.get()](const std::string& reason) {
+    p.cloud->setStepDown([hb = p.heartbeat.get()](const std::string& reason, bool peer_holds) {
       FLB_WARN("cloud", "stepping down: {}", reason);
-      hb->adminSet(ha::CiState::kBackup);
+      if (peer_holds) {
+        hb->cloudStepDown(reason);  // held in BACKUP until the peer is heard (no flip-flop)
+      } else {
+        hb->adminSet(ha::CiState::kBackup);
+      }
     });
   }
   if (p.cloud && o_.interfaces.empty()) {

@@ -131,6 +131,17 @@ void HeartbeatService::adminSet(CiState state) {
   apply(t, epoch);
 }
 
+void HeartbeatService::cloudStepDown(const std::string& reason) {
+  std::optional<Transition> t;
+  uint64_t epoch = 0;
+  {
+    std::lock_guard lock(mu_);
+    t = machine_.onCloudStepDown(clock_.now(), reason);
+    epoch = machine_.epoch();
+  }
+  apply(t, epoch);
+}
+
 HeartbeatStats HeartbeatService::stats() const {
   std::lock_guard lock(mu_);
   HeartbeatStats s = stats_;

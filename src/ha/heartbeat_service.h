@@ -57,6 +57,8 @@ class HeartbeatService {
   void stop();
   // Operator override through the REST API: routed into the machine so the peers agree.
   void adminSet(CiState state);
+  // The cloud hook stepped this node down (HaMachine::onCloudStepDown: held until the peer is heard).
+  void cloudStepDown(const std::string& reason);
   [[nodiscard]] HeartbeatStats stats() const;
   // floatlb_ha_heartbeats_*, floatlb_ha_peer_alive, floatlb_ha_epoch.
   void appendMetrics(MetricsWriter& w) const;

@@ -38,6 +38,7 @@ bool HaMachine::electedAgainst(const PeerView& p) const {
 std::optional<Transition> HaMachine::onHeartbeat(const PeerView& peer, TimePoint now) {
   peer_ = peer;
   last_heard_ = now;
+  hold_until_heard_ = false;
   const uint64_t highest = std::max(epoch_, peer.epoch);
   switch (role_) {
     case CiState::kMaster:
@@ -76,7 +77,7 @@ std::optional<Transition> HaMachine::onTick(TimePoint now) {
     case CiState::kMaster:
       return std::nullopt;
     case CiState::kBackup:
-      if (!alive) {
+      if (!alive && !hold_until_heard_) {
         return become(CiState::kMaster, highest + 1,
                       "peer silent for " + std::to_string(cfg_.detectTime().count() / 1000000) + " ms");
       }
@@ -101,6 +102,13 @@ std::optional<Transition> HaMachine::onAdmin(CiState wanted, TimePoint /*now*/) 
     return become(CiState::kBackup, highest, "operator set BACKUP");
   }
   return std::nullopt;
+}
+
+std::optional<Transition> HaMachine::onCloudStepDown(TimePoint /*now*/, const std::string& reason) {
+  const uint64_t highest = std::max(epoch_, peer_ ? peer_->epoch : 0);
+  yielding_ = true;
+  hold_until_heard_ = true;
+  return become(CiState::kBackup, highest, "cloud step-down (" + reason + "); held until the peer is heard");
 }
 
 }  // namespace floatlb::ha

@@ -59,6 +59,13 @@ class HaMachine {
   // Operator override (cistate API). Only MASTER and BACKUP are meaningful; others are rejected
   // by the caller.
   std::optional<Transition> onAdmin(CiState wanted, TimePoint now);
+  // The cloud hook found the peer holding the cloud resources (routed mode: the routes point at
+  // its ENI) and stepped this node down: BACKUP, and no takeover on peer silence until the peer is
+  // heard again. Without the hold, a partitioned old master re-elects itself within one detect
+  // time and re-writes the routes: the flip-flop of fast-failover.md §5 (routed_failover.sh saw 26
+  // ReplaceRoutes in 20 s). After the peer is heard, the normal rules apply again.
+  std::optional<Transition> onCloudStepDown(TimePoint now, const std::string& reason);
+  [[nodiscard]] bool heldUntilPeerHeard() const { return hold_until_heard_; }
 
   // The highest epoch this node knew before it restarted (persisted by the shell). Without it a
   // restarted node starts from 0 and, alone after a partition, takes over with epoch 1: equal to a
@@ -84,6 +91,7 @@ class HaMachine {
   CiState role_ = CiState::kNotDefined;
   uint64_t epoch_ = 0;
   bool yielding_ = false;
+  bool hold_until_heard_ = false;
   std::optional<PeerView> peer_;
   std::optional<TimePoint> last_heard_;
 };

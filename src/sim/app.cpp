@@ -28,6 +28,7 @@ namespace floatlb::sim {
 Result<AppOptions> parseAppArgs(const std::vector<std::string>& args) {
   AppOptions o;
   int64_t detach_ms = -1;
+  int64_t route_ms = -1;
   CLI::App app{"vpcsim: a VPC in a box (EC2 Query API, IMDSv2, network namespaces)", "vpcsim"};
   app.require_subcommand(1);
   CLI::App* up = app.add_subcommand("up", "start the simulator for a topology");
@@ -38,6 +39,10 @@ Result<AppOptions> parseAppArgs(const std::vector<std::string>& args) {
   up->add_option("--state-dir", o.state_dir, "env/pid file directory (default /tmp/vpcsim-<prefix>)");
   up->add_option("--latency", o.latency, "per-call latency model")->check(CLI::IsMember({"zero", "default"}));
   up->add_option("--detach-ms", detach_ms, "ENI detach duration in ms")->check(CLI::NonNegativeNumber);
+  up->add_option(
+        "--route-propagation-ms", route_ms,
+        "delay from a route/source-dest-check change to its effect (default 100, 0 with --latency=zero)")
+      ->check(CLI::NonNegativeNumber);
   up->add_flag("--no-netns", o.no_netns, "API-only simulator (no namespaces, no root needed)");
   up->add_flag("--daemon", o.daemon, "run in the background; return once the env file exists");
   CLI::App* dn = app.add_subcommand("down", "stop the simulator and delete the prefix's namespaces");
@@ -53,6 +58,7 @@ Result<AppOptions> parseAppArgs(const std::vector<std::string>& args) {
   }
   o.usage = app.help();
   if (detach_ms >= 0) o.detach_ms = detach_ms;
+  if (route_ms >= 0) o.route_propagation_ms = route_ms;
   if (!o.help) o.command = up->parsed() ? "up" : "down";
   return o;
 }
@@ -90,6 +96,8 @@ Result<ModelConfig> modelConfig(const Topology& t, const AppOptions& o) {
   mc.eip_pool = pool.value();
   mc.seed = static_cast<uint64_t>(getpid());
   if (o.detach_ms) mc.detach_time = std::chrono::milliseconds(*o.detach_ms);
+  if (o.latency == "zero") mc.route_propagation = Duration{};
+  if (o.route_propagation_ms) mc.route_propagation = std::chrono::milliseconds(*o.route_propagation_ms);
   return mc;
 }
 

@@ -21,6 +21,7 @@ struct AppOptions {
   int port = 0;                     // 0 = any free port
   std::string latency = "default";  // zero | default
   std::optional<int64_t> detach_ms;
+  std::optional<int64_t> route_propagation_ms;
   bool no_netns = false;
   bool daemon = false;
   bool help = false;  // --help was given: `usage` holds the text

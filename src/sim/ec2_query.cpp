@@ -95,6 +95,14 @@ ApiResponse Ec2QueryFront::handle(const std::string& action, const Params& param
   auto admitted = throttler_.admit(action, unfiltered);
   if (!admitted.ok()) return fail(admitted.error());
   if (fault.error) return fail(*fault.error);
+  // EC2 API reference, common parameter DryRun: "If you have the required permissions, the error
+  // response is DryRunOperation. Otherwise, it is UnauthorizedOperation."
+  if (denied_.count(action)) {
+    return fail(apiError("UnauthorizedOperation", "You are not authorized to perform this operation.", 403));
+  }
+  if (params.flag("DryRun")) {
+    return fail(apiError("DryRunOperation", "Request would have succeeded, but DryRun flag is set.", 412));
+  }
   std::vector<RealiseEvent> events;
   auto out = h->second(params, &events);
   if (!out.ok()) return fail(out.error());

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,10 @@ class Ec2QueryFront {
   Throttler& throttler() { return throttler_; }
   FaultInjector& faults() { return faults_; }
   LatencyModel& latency() { return latency_; }
+  // Actions the caller's (single, simulated) role may not call: UnauthorizedOperation, with or
+  // without DryRun. Everything else answers DryRun=true with DryRunOperation and changes nothing.
+  void setDenied(std::set<std::string> actions) { denied_ = std::move(actions); }
+  [[nodiscard]] const std::set<std::string>& denied() const { return denied_; }
 
   // A handler decodes Params, calls the model and returns the answer's inner XML.
   using Handler = std::function<Outcome<std::string>(const Params&, std::vector<RealiseEvent>*)>;
@@ -43,6 +48,7 @@ class Ec2QueryFront {
   FaultInjector faults_;
   LatencyModel latency_;
   std::map<std::string, Handler> handlers_;
+  std::set<std::string> denied_;
 };
 
 }  // namespace floatlb::sim

@@ -163,6 +163,8 @@ struct ModelConfig {
   Cidr eip_pool = Cidr(Ip4::fromOctets(198, 18, 100, 0), 24);
   Duration detach_time = std::chrono::seconds(2);      // attachment "detaching" -> gone
   Duration cidr_assoc_time = std::chrono::seconds(1);  // VPC CIDR "associating" -> "associated"
+  // API change -> routes/source-dest check in effect (routing.h; no AWS figure: docs/vpcsim.md)
+  Duration route_propagation = std::chrono::milliseconds(100);
   uint64_t seed = 1;
 };
 
@@ -191,6 +193,7 @@ class Ec2Model {
   Throttler& throttler();
   FaultInjector& faults();
   LatencyModel& latency();
+  Ec2QueryFront& front() { return *front_; }
 
   // Completes due asynchronous transitions (detaches, CIDR associations) and returns their events.
   std::vector<RealiseEvent> tick();

@@ -98,6 +98,10 @@ Status Realiser::setupBase() {
   FLB_TRY(ip(inet, {"link", "set", "lo", "up"}));
   FLB_TRY(ip(vpc, {"addr", "add", cfg_.metadata_ip.str() + "/32", "dev", "lo"}));
   FLB_TRY(run_.run({"ip", "netns", "exec", vpc, "sysctl", "-qw", "net.ipv4.ip_forward=1"}));
+  // The VPC router never tells an instance to bypass it: a route to an ENI in the sender's own
+  // subnet would otherwise earn an ICMP redirect that outlives the route (AWS sends none).
+  FLB_TRY(run_.run({"ip", "netns", "exec", vpc, "sysctl", "-qw", "net.ipv4.conf.all.send_redirects=0",
+                    "net.ipv4.conf.default.send_redirects=0"}));
   // Internet link, created directly between the two namespaces (never in the root namespace).
   FLB_TRY(ip(vpc, {"link", "add", "igw0", "type", "veth", "peer", "name", "eth0", "netns", inet}));
   std::string len = std::to_string(cfg_.inet_link.prefixLen());
@@ -131,6 +135,29 @@ Status Realiser::syncNat() {
       "    oifname \"igw0\" ip saddr != @private_to_eip drop\n  }\n"
       "}\n";
   return run_.run({"ip", "netns", "exec", vpcNs(), "nft", "-f", "-"}, rules);
+}
+
+Status Realiser::applyRouting(const RoutingPlan& plan) {
+  KernelRouting want = kernelRouting(plan);
+  std::vector<std::string> lines = routingBatch(routing_, want);
+  if (!lines.empty()) {
+    std::string batch;
+    for (const auto& l : lines) batch += l + "\n";
+    FLB_TRY(run_.run({"ip", "-n", vpcNs(), "-batch", "-"}, batch));
+    routing_ = std::move(want);
+  }
+  std::string sdc = sourceDestCheckRules(plan);
+  if (sdc != sdc_rules_) {
+    FLB_TRY(run_.run({"ip", "netns", "exec", vpcNs(), "nft", "-f", "-"}, sdc));
+    sdc_rules_ = std::move(sdc);
+  }
+  return okStatus();
+}
+
+void Realiser::flushEipConntrack(const std::string& public_ip) {
+  // conntrack exits 1 when nothing matched: not an error here.
+  (void)run_.run({"ip", "netns", "exec", vpcNs(), "conntrack", "-D", "--orig-dst", public_ip});
+  (void)run_.run({"ip", "netns", "exec", vpcNs(), "conntrack", "-D", "--reply-dst", public_ip});
 }
 
 Status Realiser::apply(const RealiseEvent& e) {
@@ -187,9 +214,11 @@ Status Realiser::apply(const RealiseEvent& e) {
     case K::kEipAssociated:
       eip_to_private_[e.public_ip] = e.ip.str();
       return syncNat();
-    case K::kEipDisassociated:
+    case K::kEipDisassociated:  // also the first half of a re-association (model.cpp)
       eip_to_private_.erase(e.public_ip);
-      return syncNat();
+      FLB_TRY(syncNat());
+      flushEipConntrack(e.public_ip);
+      return okStatus();
   }
   return okStatus();
 }

@@ -14,6 +14,7 @@
 #include "common/net.h"
 #include "common/result.h"
 #include "sim/model.h"
+#include "sim/routing.h"
 
 namespace floatlb::sim {
 
@@ -60,16 +61,25 @@ class Realiser {
   // Deletes every namespace whose name starts with the prefix (also after a crash).
   static Status teardownPrefix(CommandRunner& runner, const std::string& prefix);
 
+  // Realises a routing plan (routing.h): the per-subnet and gateway policy routing through one
+  // `ip -batch`, only what changed since the last call, and the source/dest-check bridge table.
+  Status applyRouting(const RoutingPlan& plan);
+
   [[nodiscard]] const std::map<std::string, std::string>& natMap() const { return eip_to_private_; }
 
  private:
   Status ip(const std::string& ns, std::vector<std::string> args);
   Status syncNat();
+  // Drops the vpc namespace's conntrack entries of an Elastic IP (both directions), so a re-mapped
+  // EIP's existing flows are not NATed to the old private address (AWS's mapping is stateless).
+  void flushEipConntrack(const std::string& public_ip);
 
   CommandRunner& run_;
   RealiserConfig cfg_;
   std::map<std::string, std::string> eip_to_private_;
   std::map<int, std::string> bridge_of_subnet_seq_;
+  KernelRouting routing_;
+  std::string sdc_rules_;
 };
 
 }  // namespace floatlb::sim

@@ -10,6 +10,8 @@
 #include <random>
 
 #include "common/log.h"
+#include "sim/ec2_query.h"
+#include "sim/routing.h"
 #include "sim/sigv4.h"
 #include "sim/xml.h"
 
@@ -44,6 +46,7 @@ struct SimServer::Impl {
   std::mutex tick_mu;
   std::condition_variable tick_cv;
   bool stopping = false;
+  RoutePropagation routes;
 
   Impl(Ec2Model& m, const Clock& c, Realiser* r, ServerConfig sc)
       : model(m), clock(c), realiser(r), cfg(std::move(sc)) {}
@@ -54,6 +57,23 @@ struct SimServer::Impl {
       if (!realiser) continue;
       auto st = realiser->apply(e);
       if (!st.ok()) FLB_WARN(kLog, "realise failed: {}", st.error().message);
+    }
+    syncRoutingLocked();
+  }
+
+  // The model's routing plan, realised once its propagation delay has passed (the ticker applies
+  // changes that come due between calls).
+  void syncRoutingLocked() {
+    if (!realiser) return;
+    routes.setDelay(model.config().route_propagation);
+    routes.offer(model.routingPlan(), clock.now());
+    if (auto plan = routes.take(clock.now())) {
+      auto st = realiser->applyRouting(*plan);
+      if (st.ok()) {
+        FLB_INFO(kLog, "routing plan realised");
+      } else {
+        FLB_WARN(kLog, "routing plan failed: {}", st.error().message);
+      }
     }
   }
 
@@ -347,13 +367,19 @@ struct SimServer::Impl {
           if (body.contains("cidr_assoc_ms")) {
             model.config().cidr_assoc_time = std::chrono::milliseconds(body["cidr_assoc_ms"].get<int64_t>());
           }
+          if (body.contains("route_propagation_ms")) {
+            model.config().route_propagation =
+                std::chrono::milliseconds(body["route_propagation_ms"].get<int64_t>());
+          }
         }
-        return reply(
-            200, {{"detach_ms",
-                   std::chrono::duration_cast<std::chrono::milliseconds>(model.config().detach_time).count()},
-                  {"cidr_assoc_ms",
-                   std::chrono::duration_cast<std::chrono::milliseconds>(model.config().cidr_assoc_time)
-                       .count()}});
+        auto ms = [](Duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); };
+        return reply(200, {{"detach_ms", ms(model.config().detach_time)},
+                           {"cidr_assoc_ms", ms(model.config().cidr_assoc_time)},
+                           {"route_propagation_ms", ms(model.config().route_propagation)}});
+      }
+      if (p == "/admin/iam") {
+        if (req.method == "POST") model.front().setDenied(body.value("deny", std::set<std::string>{}));
+        return reply(200, {{"deny", model.front().denied()}});
       }
       if (p == "/admin/throttle") {
         if (req.method == "POST") {
@@ -451,7 +477,7 @@ void SimServer::startTicker(std::chrono::milliseconds period) {
       impl_->tick_cv.wait_for(l, period, [this] { return impl_->stopping; });
       if (impl_->stopping) break;
       std::lock_guard<std::mutex> lock(impl_->mu);
-      impl_->realiseLocked(impl_->model.tick());
+      impl_->realiseLocked(impl_->model.tick());  // also realises routing changes that came due
     }
   });
 }

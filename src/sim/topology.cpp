@@ -17,12 +17,13 @@ Result<Topology> parseTopology(const std::string& text) {
           {s.at("name").get<std::string>(), s.at("cidr").get<std::string>(), s.at("az").get<std::string>()});
     }
     for (const auto& i : j.value("instances", nlohmann::json::array())) {
-      t.instances.push_back(
-          {i.at("name").get<std::string>(), i.at("subnet").get<std::string>(), i.value("ip", "")});
+      t.instances.push_back({i.at("name").get<std::string>(), i.at("subnet").get<std::string>(),
+                             i.value("ip", ""), i.value("public_ip", false)});
     }
     for (const auto& e : j.value("eips", nlohmann::json::array()))
       t.eips.push_back(e.at("name").get<std::string>());
     t.eip_pool = j.value("eip_pool", t.eip_pool);
+    t.public_subnets = j.value("public_subnets", t.public_subnets);
     if (j.contains("internet")) {
       t.inet_link = j["internet"].value("link", t.inet_link);
       t.igw_ip = j["internet"].value("igw_ip", t.igw_ip);
@@ -55,6 +56,15 @@ Result<LoadedTopology> loadTopology(Ec2Model& model, const Topology& t) {
   auto igw = model.createInternetGateway(out.vpc_id, {{"Name", t.vpc_name + "-igw"}});
   if (!igw.ok()) return fromApi(igw.error(), "igw");
   out.igw_id = igw.value();
+  for (const auto& [id, rt] : model.routeTables()) {
+    for (const auto& a : rt.associations) {
+      if (a.main && rt.vpc_id == out.vpc_id) out.main_route_table = id;
+    }
+  }
+  if (t.public_subnets) {
+    auto st = model.createRoute(out.main_route_table, "0.0.0.0/0", out.igw_id);
+    if (!st.ok()) return fromApi(st.error(), "main route table");
+  }
   for (const auto& s : t.subnets) {
     auto id = model.createSubnet(out.vpc_id, s.cidr, s.az, {{"Name", s.name}}, &out.events);
     if (!id.ok()) return fromApi(id.error(), "subnet " + s.name);
@@ -79,6 +89,14 @@ Result<LoadedTopology> loadTopology(Ec2Model& model, const Topology& t) {
     auto id = model.allocateAddress({{"Name", e}});
     if (!id.ok()) return fromApi(id.error(), "eip " + e);
     out.eips[e] = id.value();
+  }
+  for (const auto& i : t.instances) {  // after the named EIPs, which keep their pool addresses
+    if (!i.public_ip) continue;
+    auto id = model.allocateAddress({{"Name", i.name + "-public"}});
+    if (!id.ok()) return fromApi(id.error(), "public IP of " + i.name);
+    const Instance* inst = model.instance(out.instances.at(i.name));
+    auto assoc = model.associateAddress(id.value(), inst->primary_eni, "", std::nullopt, false, &out.events);
+    if (!assoc.ok()) return fromApi(assoc.error(), "public IP of " + i.name);
   }
   return out;
 }

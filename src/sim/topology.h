@@ -15,6 +15,9 @@ struct TopologySubnet {
 };
 struct TopologyInstance {
   std::string name, subnet, ip;  // subnet = a TopologySubnet name; ip may be empty (auto)
+  // A public IPv4 address on the primary ENI (what "auto-assign public IP" gives an instance): an
+  // Elastic IP named "<name>-public", associated with the primary private IP at load.
+  bool public_ip = false;
 };
 struct Topology {
   std::string region = "ap-northeast-3";
@@ -25,7 +28,9 @@ struct Topology {
   std::vector<std::string> eips;  // names (Name tag)
   std::string eip_pool = "198.18.100.0/24";
   std::string inet_link = "198.18.0.0/24", igw_ip = "198.18.0.1", client_ip = "198.18.0.2";
-  bool source_dest_check_off = false;  // the seed disables it on the LB instances
+  // The main route table gets 0.0.0.0/0 -> the IGW ("public subnets", as in the seed's VPC, whose
+  // instances have public IPs); false: only the local route.
+  bool public_subnets = true;
 };
 
 Result<Topology> parseTopology(const std::string& json_text);

@@ -87,7 +87,11 @@ def configure_vip(sim, name, eni_id):
     dev = wait_for(f"{name}: interface with MAC {eni['mac']}",
                    lambda: next((d for d in sim.sh(ns, "ls /sys/class/net").split()
                                  if link_mac(sim, ns, d) == eni["mac"]), None), timeout=20)
-    sim.sh(ns, f"ip link set {dev} up && ip addr add {VIP}/24 dev {dev}")
+    # Replies from the VIP leave through the ENI that owns it (vpcsim enforces the source/dest check
+    # of eth0's ENI, as AWS does): route by source, as floatlb's ENI configurator does.
+    sim.sh(ns, f"ip link set {dev} up && ip addr add {VIP}/24 dev {dev} && "
+               f"ip route replace default via 192.168.248.1 dev {dev} table 100 && "
+               f"ip rule del pref 100 2>/dev/null; ip rule add from {VIP} lookup 100 pref 100")
     print(f"{name}: {VIP}/24 on {dev} (mac {eni['mac']})")
 
 

@@ -47,7 +47,12 @@ def claim(sim, instance, az, dev_ns):
        "--allow-reassignment")
     # The instance's own software configures the hot-plugged interface, as on AWS.
     wait_for("eth1 hot-plug", lambda: sim.sh(dev_ns, "ip link show dev eth1", check=False))
-    sim.sh(dev_ns, f"ip link set eth1 up && ip addr add {VIP}/24 dev eth1")
+    # Replies from the VIP must leave through eth1 (the ENI that owns it): vpcsim enforces the
+    # source/dest check of eth0's ENI as AWS does, so the instance routes by source (what
+    # ec2-net-utils, or floatlb's ENI configurator, sets up for a secondary ENI).
+    sim.sh(dev_ns, f"ip link set eth1 up && ip addr add {VIP}/24 dev eth1 && "
+                   f"ip route replace default via 192.168.248.1 dev eth1 table 100 && "
+                   f"ip rule add from {VIP} lookup 100 pref 100")
     return eni_id
 
 

@@ -104,10 +104,12 @@ class ModelTransport final : public HttpTransport {
 inline constexpr const char* kBlock = "192.168.248.0/24";
 inline constexpr const char* kVip = "192.168.248.254";
 
-// The seed topology: lb1 in AZ-a, lb2 in AZ-b, one EIP.
+// The seed topology: lb1 in AZ-a, lb2 in AZ-b, one EIP. `routed`: the routed seed
+// (topologies/seed-routed.json): also a subnet in AZ-c hosting no LB, public IPs on lb1/lb2, and
+// the routed IAM policy.
 class SimWorld {
  public:
-  explicit SimWorld(Duration detach = std::chrono::seconds(2), bool latency = true) {
+  explicit SimWorld(Duration detach = std::chrono::seconds(2), bool latency = true, bool routed = false) {
     sim::ModelConfig cfg;
     cfg.detach_time = detach;
     cfg.cidr_assoc_time = std::chrono::seconds(1);
@@ -117,12 +119,17 @@ class SimWorld {
     t.vpc_cidr = "192.168.0.0/16";
     t.subnets = {{"a", "192.168.218.0/24", "ap-northeast-3a"}, {"b", "192.168.228.0/24", "ap-northeast-3b"}};
     t.instances = {{"lb1", "a", "192.168.218.60"}, {"lb2", "b", "192.168.228.108"}};
+    if (routed) {
+      t.subnets.push_back({"c", "192.168.238.0/24", "ap-northeast-3c"});
+      for (auto& i : t.instances) i.public_ip = true;
+    }
     t.eips = {"eip"};
     auto loaded = sim::loadTopology(*model, t);
     EXPECT_TRUE(loaded.ok());
     topo = loaded.value();
     transport = std::make_unique<ModelTransport>(*model, clock);
     transport->apply_latency = latency;
+    if (routed) transport->policy = cloud::testing::kRoutedModePolicy;
     Ec2ClientOptions o{"http://vpcsim.test", "ap-northeast-3", {}, true};
     client = std::make_unique<Ec2Client>(o, Ec2ClientDeps{*transport, creds, clock, sleeper, rnd});
   }

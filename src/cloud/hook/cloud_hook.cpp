@@ -101,7 +101,8 @@ void CloudHook::onBackup() {
 
 Status CloudHook::shutdownLastNode() {
   onBackup();
-  if (routed_) return okStatus();  // routed mode: the prepared subnet/ENI/tables stay (nothing AZ-bound moves)
+  if (routed_)
+    return okStatus();  // routed mode: the prepared subnet/ENI/tables stay (nothing AZ-bound moves)
   std::lock_guard l(exec_mu_);
   auto tl = exec_.startTimeline("shutdown (last node)");
   auto st = exec_.cleanup(currentGoal(), tl);
@@ -225,7 +226,7 @@ bool CloudHook::runRoutedTakeover(const std::string& reason) {
   return true;
 }
 
-void CloudHook::stepDown(const std::string& msg) {
+void CloudHook::stepDown(const std::string& msg, bool peer_holds) {
   {
     std::lock_guard l(mu_);
     ++status_.stepDowns;
@@ -233,7 +234,7 @@ void CloudHook::stepDown(const std::string& msg) {
     status_.lastError = msg;
   }
   FLB_ERROR("cloud", "{}: stepping down", msg);
-  if (step_down_) step_down_(msg);
+  if (step_down_) step_down_(msg, peer_holds);
 }
 
 bool CloudHook::runTakeover(uint64_t gen, const std::string& reason) {
@@ -340,7 +341,7 @@ void CloudHook::verifyRoutes(uint64_t gen) {
     }
     if (v->kind == takeover::RoutedVerdict::Kind::kStepDown) {
       // §5: never re-assert against the peer that holds the routes.
-      stepDown("verify: " + v->reason);
+      stepDown("verify: " + v->reason, /*peer_holds=*/true);
       return;
     }
     if (v->kind == takeover::RoutedVerdict::Kind::kReassert) {

@@ -75,7 +75,9 @@ struct CloudHookStatus {
 class CloudHook {
  public:
   using VipSource = std::function<std::vector<takeover::VipEip>()>;
-  using StepDown = std::function<void(const std::string& reason)>;
+  // `peer_holds`: the peer holds the cloud resources (routed verify); HA then holds this node in
+  // BACKUP until it hears the peer (HaMachine::onCloudStepDown). Otherwise it merely cannot hold them.
+  using StepDown = std::function<void(const std::string& reason, bool peer_holds)>;
   // Called with the ENI's OS interface as soon as it appears, before it is brought up: the daemon
   // attaches the datapath there, so no packet reaches the kernel stack unhandled.
   using LinkReady = std::function<Status(const std::string& ifname)>;
@@ -120,7 +122,7 @@ class CloudHook {
   // Verify loop while MASTER (subnet/single-AZ: the EIPs; routed: the route tables).
   void verifyEips(uint64_t gen);
   void verifyRoutes(uint64_t gen);
-  void stepDown(const std::string& msg);
+  void stepDown(const std::string& msg, bool peer_holds = false);
 
   CloudHookConfig cfg_;
   aws::Ec2Api& ec2_;

@@ -224,10 +224,12 @@ Result<RoutedPlan> planRoutedPrepare(const RoutedGoal& goal, const RoutedObserva
 
 std::vector<RouteWrite> failoverWrites(const RoutedGoal& goal, const RoutedContext& ctx) {
   std::vector<RouteWrite> out;
-  for (const auto& r : ctx.routes) {
-    if (r.exists && r.target == goal.eniId && !r.blackhole) continue;
-    out.push_back({r.routeTableId, r.exists});
-  }
+  (void)goal;
+  // Every route, even one the cache says is ours: the cache is what we last read or wrote, and the
+  // peer may have replaced the route since (a BACKUP term reads nothing). Re-writing our own target
+  // is harmless (ReplaceRoute is idempotent) and costs no extra round; skipping it left a returning
+  // master with the routes on the peer until the next verify (3 s, routed_failover.sh found it).
+  for (const auto& r : ctx.routes) out.push_back({r.routeTableId, r.exists});
   return out;
 }
 

@@ -108,7 +108,7 @@ struct RoutedPlan {
 Result<RoutedPlan> planRoutedPrepare(const RoutedGoal& goal, const RoutedObservation& obs);
 
 // The failover: one write per table, all issued together. Replace where the route exists (cached),
-// Create where it does not; none when the table already points at me.
+// Create where it does not; also where the cache says it points at me (the cache may be stale).
 struct RouteWrite {
   std::string routeTableId;
   bool replace = true;  // ReplaceRoute; false: CreateRoute

@@ -137,6 +137,31 @@ TEST(HaMachine, OperatorOverride) {
   EXPECT_EQ(p.b.role(), CiState::kMaster);
 }
 
+TEST(HaMachine, CloudStepDownHoldsUntilThePeerIsHeardNoFlipFlopInAPartition) {
+  Pair p;
+  p.run(milliseconds(300));
+  ASSERT_EQ(p.a.role(), CiState::kMaster);
+  // Partition: B takes over; A (alive, still MASTER) is stepped down by its cloud verify.
+  p.a_to_b = p.b_to_a = false;
+  p.run(milliseconds(500));
+  ASSERT_EQ(p.b.role(), CiState::kMaster);
+  ASSERT_TRUE(p.a.onCloudStepDown(p.clock.now(), "routes on the peer").has_value());
+  EXPECT_TRUE(p.a.heldUntilPeerHeard());
+  const uint64_t epoch = p.a.epoch();
+  p.run(milliseconds(5000));  // the peer stays silent: A does not re-elect itself
+  EXPECT_EQ(p.a.role(), CiState::kBackup);
+  EXPECT_EQ(p.a.epoch(), epoch);
+  // Heal: A hears B (MASTER) and stays BACKUP; the hold is gone, so B dying later means a takeover.
+  p.a_to_b = p.b_to_a = true;
+  p.run(milliseconds(300));
+  EXPECT_EQ(p.a.role(), CiState::kBackup);
+  EXPECT_EQ(p.b.role(), CiState::kMaster);
+  EXPECT_FALSE(p.a.heldUntilPeerHeard());
+  p.b_alive = false;
+  p.run(milliseconds(500));
+  EXPECT_EQ(p.a.role(), CiState::kMaster);
+}
+
 TEST(HaMachine, SimultaneousMastersTieBreakOnNodeId) {
   FakeClock clock;
   HaMachine a(HaConfig{0}, clock.now()), b(HaConfig{1}, clock.now());

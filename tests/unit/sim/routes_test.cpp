@@ -5,6 +5,7 @@
 
 #include <regex>
 
+#include "routes_world.h"
 #include "sim/model.h"
 #include "sim/topology.h"
 
@@ -31,18 +32,8 @@ class RoutesTest : public ::testing::Test {
   void SetUp() override {
     ModelConfig cfg;
     cfg.detach_time = 2s;
-    model_ = std::make_unique<Ec2Model>(clock_, cfg);
-    model_->latency().setZero();
-    Topology t;
-    t.vpc_cidr = "192.168.0.0/16";
-    t.subnets = {{"a", "192.168.218.0/24", "ap-northeast-3a"},
-                 {"b", "192.168.228.0/24", "ap-northeast-3b"},
-                 {"vip", kBlock, "ap-northeast-3c"}};
-    t.instances = {{"lb1", "a", "192.168.218.60"}, {"lb2", "b", "192.168.228.108"}};
-    t.eips = {"eip"};
-    auto loaded = loadTopology(*model_, t);
-    ASSERT_TRUE(loaded.ok()) << loaded.error().message;
-    topo_ = loaded.value();
+    topo_ = testing::loadRoutesWorld(model_, clock_, cfg, {"eip"});
+    ASSERT_FALSE(topo_.vpc_id.empty());
     main_rtb_ = xmlValue(
         call("DescribeRouteTables", {{"Filter.1.Name", "association.main"}, {"Filter.1.Value.1", "true"}})
             .body,
@@ -137,7 +128,9 @@ TEST_F(RoutesTest, ReplaceAndDeleteRoute) {
   EXPECT_EQ(code(route("DeleteRoute", main_rtb_, "10.0.0.0/8", {})), "InvalidRoute.NotFound");
   EXPECT_EQ(code(route("DeleteRoute", main_rtb_, kBlock, {})), "OK");
   EXPECT_EQ(code(route("DeleteRoute", main_rtb_, kBlock, {})), "InvalidRoute.NotFound");
-  // The CIDR is canonicalised, as AWS does.
+  // The CIDR is canonicalised, as AWS does (the loader gave the main table its IGW route).
+  EXPECT_EQ(code(route("CreateRoute", main_rtb_, "0.0.0.1/0", {{"GatewayId", igw()}})), "RouteAlreadyExists");
+  ASSERT_EQ(code(route("DeleteRoute", main_rtb_, "0.0.0.0/0", {})), "OK");
   ASSERT_EQ(code(route("CreateRoute", main_rtb_, "0.0.0.1/0", {{"GatewayId", igw()}})), "OK");
   EXPECT_EQ(code(route("DeleteRoute", main_rtb_, "0.0.0.0/0", {})), "OK");
 }

@@ -74,7 +74,7 @@ struct HookFixture {
         [eip] {
           return std::vector<takeover::VipEip>{{Ip4::parse(aws::testing::kVip).value(), eip}};
         },
-        [this](const std::string& why) {
+        [this](const std::string& why, bool) {
           std::lock_guard l(mu);
           step_downs.push_back(why);
         },
@@ -222,11 +222,13 @@ TEST(CloudHookRouted, MasterWritesRoutesInOneRoundAndStepsDownWhenANewerPeerHold
   cfg.routed = w.goal();
   std::mutex mu;
   std::vector<std::string> step_downs;
+  std::vector<bool> peer_holds;
   CloudHook hook(
       cfg, w.ec2, w.clock, w.sleeper, nullptr, [&] { return cfg.routed->vips; },
-      [&](const std::string& why) {
+      [&](const std::string& why, bool holds) {
         std::lock_guard l(mu);
         step_downs.push_back(why);
+        peer_holds.push_back(holds);
       },
       &timer);
   ASSERT_TRUE(hook.prepare().ok()) << hook.status().lastError;
@@ -248,6 +250,7 @@ TEST(CloudHookRouted, MasterWritesRoutesInOneRoundAndStepsDownWhenANewerPeerHold
   ASSERT_EQ(reqs.size(), 1u) << "one DescribeRouteTables, no write against the peer";
   EXPECT_EQ(reqs[0].action, "DescribeRouteTables");
   EXPECT_NE(step_downs[0].find("eni-0aaaaaaaaaaaaaaa1"), std::string::npos) << step_downs[0];
+  EXPECT_TRUE(peer_holds[0]) << "the peer holds the routes: HA must hold this node in BACKUP";
   hook.stop();
 }
 
