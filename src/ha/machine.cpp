@@ -105,6 +105,10 @@ std::optional<Transition> HaMachine::onAdmin(CiState wanted, TimePoint /*now*/) 
 }
 
 std::optional<Transition> HaMachine::onCloudStepDown(TimePoint /*now*/, const std::string& reason) {
+  // Only a MASTER is held. A verify cycle that started while this node was MASTER can report after
+  // it already heard the peer and stepped down; holding a BACKUP then would, if a partition began
+  // before the next heartbeat, keep it from ever taking over (seen in e2e_routed_failover).
+  if (role_ != CiState::kMaster) return std::nullopt;
   const uint64_t highest = std::max(epoch_, peer_ ? peer_->epoch : 0);
   yielding_ = true;
   hold_until_heard_ = true;

@@ -162,6 +162,20 @@ TEST(HaMachine, CloudStepDownHoldsUntilThePeerIsHeardNoFlipFlopInAPartition) {
   EXPECT_EQ(p.a.role(), CiState::kMaster);
 }
 
+// A verify cycle started while MASTER can report after the node already heard the peer and went
+// BACKUP; if a partition starts before the next heartbeat, a hold set then would keep the BACKUP
+// from ever taking over (e2e_routed_failover caught it). A BACKUP is not held.
+TEST(HaMachine, LateCloudStepDownOnABackupDoesNotHoldIt) {
+  Pair p;
+  p.run(milliseconds(300));
+  ASSERT_EQ(p.b.role(), CiState::kBackup);
+  EXPECT_FALSE(p.b.onCloudStepDown(p.clock.now(), "late verify result").has_value());
+  EXPECT_FALSE(p.b.heldUntilPeerHeard());
+  p.a_to_b = p.b_to_a = false;  // the partition starts before another heartbeat
+  p.run(milliseconds(500));
+  EXPECT_EQ(p.b.role(), CiState::kMaster) << "the BACKUP takes over when the peer goes silent";
+}
+
 TEST(HaMachine, SimultaneousMastersTieBreakOnNodeId) {
   FakeClock clock;
   HaMachine a(HaConfig{0}, clock.now()), b(HaConfig{1}, clock.now());
