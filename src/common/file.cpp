@@ -15,6 +15,8 @@ Error ioError(const std::string& what, const std::string& path, int err) {
   return makeError(ErrorCode::kIo, what + " " + path + ": " + std::strerror(err));
 }
 
+}  // namespace
+
 Status writeAll(int fd, std::string_view text, const std::string& path) {
   size_t off = 0;
   while (off < text.size()) {
@@ -27,8 +29,6 @@ Status writeAll(int fd, std::string_view text, const std::string& path) {
   }
   return okStatus();
 }
-
-}  // namespace
 
 Status writeFileAtomic(const std::string& path, std::string_view text) {
   const std::filesystem::path target(path);

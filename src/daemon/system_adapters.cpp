@@ -38,23 +38,6 @@ Result<Ip4> KernelSourceResolver::sourceFor(Ip4 dst) {
   return Ip4::fromNetwork(local.sin_addr.s_addr);
 }
 
-namespace {
-
-Status writeAll(int fd, const std::string& text, const std::string& what) {
-  size_t off = 0;
-  while (off < text.size()) {
-    ssize_t n = ::write(fd, text.data() + off, text.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return makeError(ErrorCode::kIo, "writing " + what + ": " + std::strerror(errno));
-    }
-    off += static_cast<size_t>(n);
-  }
-  return okStatus();
-}
-
-}  // namespace
-
 FileRuleStore::FileRuleStore(std::string dir)
     : dir_(std::move(dir)), commits_([this](std::vector<lb::RuleChange>& batch) { return flush(batch); }) {
   while (dir_.size() > 1 && dir_.back() == '/') dir_.pop_back();
